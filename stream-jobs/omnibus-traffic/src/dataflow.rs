@@ -1,0 +1,201 @@
+//! The timely dataflow: `MapMatch` (per worker) → exchange by segment or
+//! facility → `CloseMinutes` (event-time minutes, speed-band tolls) →
+//! `PublishLive` (into the shared live state).
+
+use crate::book::{Book, Observation};
+use crate::model::{JobOutput, Telemetry, publish};
+use omnibus_core::live::LiveCity;
+use omnibus_core::{City, Minute};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use timely::dataflow::InputHandleVec;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::{Capability, Operator};
+use tokio::sync::mpsc;
+
+/// Messages to one worker.
+#[derive(Debug)]
+pub enum WorkerMsg {
+    /// Records to read (all in minutes not yet closed).
+    Records(Vec<Telemetry>),
+    /// Every record of earlier minutes has been sent: close them.
+    Advance(Minute),
+}
+
+/// Capacity of each worker's inbox, in messages (each a batch of records).
+pub const WORKER_INBOX: usize = 64;
+
+/// Turns a record into the observation the minute book files, matching probes
+/// to the road network. `None` for a probe no road is close enough to.
+pub fn observe(city: &City, record: Telemetry) -> Option<Observation> {
+    Some(match record {
+        Telemetry::Probe(p) => {
+            let m = city.matcher.match_probe(p.pos, p.heading_deg)?;
+            Observation::Speed(m.segment, p.time.minute(), p.vehicle, p.speed)
+        }
+        Telemetry::Loop(l) => Observation::Loop(l.segment, l.time.minute(), l.count),
+        Telemetry::Parking(p) => Observation::Parking(p.facility, p.time, p.occupied, p.capacity),
+        Telemetry::Bike(b) => Observation::Bike(b.station, b.time, b.bikes, b.docks),
+    })
+}
+
+/// Where a run's outputs go besides the live state (tests record them).
+pub type Recorder = Arc<Mutex<Vec<JobOutput>>>;
+
+/// Runs the dataflow on `workers` threads of this process until every inbox
+/// sender is dropped. Blocks; call it from a dedicated thread.
+pub fn run_workers(
+    workers: usize,
+    city: Arc<City>,
+    live: LiveCity,
+    inboxes: Vec<mpsc::Receiver<WorkerMsg>>,
+    recorder: Option<Recorder>,
+) -> Result<(), String> {
+    assert_eq!(inboxes.len(), workers, "one inbox per worker");
+    let inboxes: Arc<Mutex<Vec<Option<mpsc::Receiver<WorkerMsg>>>>> =
+        Arc::new(Mutex::new(inboxes.into_iter().map(Some).collect()));
+    let guards = timely::execute(timely::Config::process(workers), move |worker| {
+        let index = worker.index();
+        let mut inbox = inboxes.lock().unwrap_or_else(|e| e.into_inner())[index]
+            .take()
+            .expect("each inbox is taken once");
+        let mut input: InputHandleVec<u64, Telemetry> = InputHandleVec::new();
+        let (city, live, recorder) = (city.clone(), live.clone(), recorder.clone());
+        worker.dataflow::<u64, _, _>(|scope| {
+            let match_city = city.clone();
+            let match_live = live.clone();
+            let close_live = live.clone();
+            input
+                .to_stream(scope)
+                .unary(Pipeline, "MapMatch", move |_cap, _info| {
+                    move |input, output| {
+                        input.for_each_stamp(|cap, data| {
+                            let (mut matched, mut unmatched, mut probes) = (0u64, 0u64, 0u64);
+                            let mut session = output.session(&cap);
+                            for batch in data {
+                                for record in batch.drain(..) {
+                                    let is_probe = matches!(record, Telemetry::Probe(_));
+                                    probes += u64::from(is_probe);
+                                    match observe(&match_city, record) {
+                                        Some(obs) => {
+                                            matched += u64::from(is_probe);
+                                            session.give(obs);
+                                        }
+                                        None => unmatched += 1,
+                                    }
+                                }
+                            }
+                            match_live.write(|s| {
+                                s.counters.probes += probes;
+                                s.counters.matched += matched;
+                                s.counters.unmatched += unmatched;
+                            });
+                        });
+                    }
+                })
+                .container::<Vec<Observation>>()
+                .unary_frontier(
+                    Exchange::new(|o: &Observation| o.key()),
+                    "CloseMinutes",
+                    move |cap, _info| {
+                        let mut cap: Option<Capability<u64>> = Some(cap);
+                        let mut book = Book::default();
+                        // First minute not closed yet; `None` until anything is seen.
+                        let mut next: Option<i64> = None;
+                        let mut outputs = Vec::new();
+                        move |(input, frontier), output| {
+                            input.for_each_stamp(|_cap, data| {
+                                for batch in data {
+                                    for obs in batch.drain(..) {
+                                        book.add(obs);
+                                    }
+                                }
+                            });
+                            // Minutes below the frontier are complete. With the input
+                            // closed, close whatever is still pending.
+                            let bound = match frontier.frontier().first() {
+                                Some(t) => *t as i64,
+                                None => book
+                                    .last_pending()
+                                    .map_or(i64::MIN, |m| m.0 + 1)
+                                    .max(next.unwrap_or(i64::MIN)),
+                            };
+                            loop {
+                                if !book.has_segments() {
+                                    // Nothing to review each minute: skip to the next data.
+                                    match book.first_pending() {
+                                        Some(m) => next = Some(next.map_or(m.0, |n| n.max(m.0))),
+                                        None => break,
+                                    }
+                                }
+                                let Some(m) = next.filter(|m| *m < bound) else { break };
+                                let policy = close_live.policies(|p| p.active_at(Minute(m)).clone());
+                                outputs.clear();
+                                book.close(Minute(m), &policy, &city.network, &mut outputs);
+                                if !outputs.is_empty() {
+                                    let c = cap
+                                        .as_ref()
+                                        .expect("held while minutes remain")
+                                        .delayed(&(m.max(0) as u64));
+                                    output.session(&c).give_iterator(outputs.drain(..));
+                                }
+                                next = Some(m + 1);
+                            }
+                            if frontier.frontier().is_empty() {
+                                cap = None;
+                            } else if let (Some(c), Some(n)) = (cap.as_mut(), next) {
+                                let t = (n.max(0) as u64).min(bound.max(0) as u64);
+                                if *c.time() < t {
+                                    c.downgrade(&t);
+                                }
+                            }
+                        }
+                    },
+                )
+                .container::<Vec<JobOutput>>()
+                .sink(Pipeline, "PublishLive", move |(input, _frontier)| {
+                    input.for_each_stamp(|_cap, data| {
+                        for batch in data {
+                            publish(&live, batch);
+                            if let Some(r) = &recorder {
+                                r.lock().unwrap_or_else(|e| e.into_inner()).extend(batch.iter().cloned());
+                            }
+                        }
+                    });
+                });
+        });
+
+        let mut open = true;
+        while open {
+            let mut busy = false;
+            for _ in 0..WORKER_INBOX {
+                match inbox.try_recv() {
+                    Ok(WorkerMsg::Records(records)) => {
+                        busy = true;
+                        for r in records {
+                            input.send(r);
+                        }
+                    }
+                    Ok(WorkerMsg::Advance(m)) => {
+                        let t = m.0.max(0) as u64;
+                        if t > *input.time() {
+                            input.advance_to(t);
+                        }
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
+                }
+            }
+            worker.step_or_park(if busy { Some(Duration::ZERO) } else { Some(Duration::from_millis(2)) });
+        }
+        drop(input);
+        while worker.step_or_park(Some(Duration::from_millis(1))) {}
+    })?;
+    for result in guards.join() {
+        result?;
+    }
+    Ok(())
+}

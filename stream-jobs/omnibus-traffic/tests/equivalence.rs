@@ -1,0 +1,175 @@
+//! The timely job's outputs equal the plain sequential computation on the same
+//! seeded input, with one worker and with four.
+
+use omnibus_core::live::LiveCity;
+use omnibus_core::policy::{Policy, PolicyStore, PricingRule, SpeedBandPolicy};
+use omnibus_core::{Cents, City, EventTime, LatLon, Meters, MetersPerSecond, MillimetersPerSecond, Minute};
+use omnibus_traffic::model::{BikeReport, LoopCount, ParkingReport, Probe, Telemetry};
+use omnibus_traffic::{JobOutput, TrafficJob, reference};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::{Arc, Mutex, OnceLock};
+
+const T0_MINUTE: i64 = 29_000_000;
+
+fn city() -> Arc<City> {
+    static CITY: OnceLock<Arc<City>> = OnceLock::new();
+    CITY.get_or_init(|| Arc::new(City::porto_alegre())).clone()
+}
+
+fn policies() -> PolicyStore {
+    let mut store = PolicyStore::new(Policy::default(), "test").unwrap();
+    let stricter = SpeedBandPolicy {
+        target_speed_fraction: 0.6,
+        step: Cents(50),
+        floor: Cents(0),
+        cap: Cents(300),
+        window_minutes: 3,
+    };
+    store
+        .set(
+            Policy { rule: PricingRule::SpeedBand(stricter), currency: "BRL".into() },
+            "test",
+            Minute(T0_MINUTE + 14),
+            Minute(0),
+        )
+        .unwrap();
+    store
+}
+
+/// Probes on 60 segments over 30 minutes (half of them congested from minute 4 to
+/// 16), loop counts, parking and bike reports, and probes far from any road.
+fn workload(city: &City, seed: u64) -> Vec<Telemetry> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let net = &city.network;
+    let segments: Vec<_> =
+        (0..60).map(|_| &net.segments()[rng.random_range(0..net.segments().len())]).collect();
+    let mut out = Vec::new();
+    for minute in 0..30i64 {
+        for (i, s) in segments.iter().enumerate() {
+            let congested = i % 2 == 0 && (4..16).contains(&minute);
+            for v in 0..rng.random_range(0..6u64) {
+                for _ in 0..rng.random_range(1..3) {
+                    let (pos, bearing) = s.point_at(Meters(rng.random_range(0.0..s.length.0)));
+                    let factor =
+                        if congested { rng.random_range(0.05..0.3) } else { rng.random_range(0.7..1.1) };
+                    out.push(Telemetry::Probe(Probe {
+                        vehicle: (i as u64) << 8 | v,
+                        time: EventTime((T0_MINUTE + minute) * 60_000 + rng.random_range(0..60_000)),
+                        pos,
+                        speed: MillimetersPerSecond::from_mps(MetersPerSecond(s.free_flow.0 * factor)),
+                        heading_deg: bearing,
+                    }));
+                }
+            }
+            if i % 7 == 0 {
+                out.push(Telemetry::Loop(LoopCount {
+                    segment: s.id,
+                    time: EventTime((T0_MINUTE + minute) * 60_000 + 59_000),
+                    count: rng.random_range(0..40),
+                }));
+            }
+        }
+        for f in 0..3 {
+            out.push(Telemetry::Parking(ParkingReport {
+                facility: format!("parking-{f}"),
+                time: EventTime((T0_MINUTE + minute) * 60_000 + rng.random_range(0..60_000)),
+                occupied: rng.random_range(0..100),
+                capacity: 100,
+            }));
+            out.push(Telemetry::Bike(BikeReport {
+                station: format!("bike-{f}"),
+                time: EventTime((T0_MINUTE + minute) * 60_000 + rng.random_range(0..60_000)),
+                bikes: rng.random_range(0..10),
+                docks: rng.random_range(0..10),
+            }));
+        }
+        // Somewhere in the river, far from any road: counted as unmatched.
+        out.push(Telemetry::Probe(Probe {
+            vehicle: 999,
+            time: EventTime((T0_MINUTE + minute) * 60_000),
+            pos: LatLon::new(-30.2, -51.4),
+            speed: MillimetersPerSecond(1000),
+            heading_deg: 0.0,
+        }));
+    }
+    out.sort_by_key(Telemetry::time);
+    out
+}
+
+async fn run_job(workers: usize, records: &[Telemetry], seed: u64) -> (Vec<JobOutput>, LiveCity) {
+    let live = LiveCity::new(policies());
+    let recorder = Arc::new(Mutex::new(Vec::new()));
+    let mut job = TrafficJob::start(city(), live.clone(), workers, Some(recorder.clone()));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rest = records;
+    while !rest.is_empty() {
+        let n = rng.random_range(1..400).min(rest.len());
+        let (batch, tail) = rest.split_at(n);
+        let mut batch = batch.to_vec();
+        batch.shuffle(&mut rng);
+        let newest = batch.iter().map(Telemetry::time).max().unwrap();
+        job.send(batch).await.unwrap();
+        job.advance(newest.plus_ms(-90_000).minute()).await.unwrap();
+        rest = tail;
+    }
+    job.finish().await.unwrap();
+    let mut out = recorder.lock().unwrap().clone();
+    out.sort();
+    (out, live)
+}
+
+fn expected(records: &[Telemetry]) -> Vec<JobOutput> {
+    let end = Minute(records.iter().map(|r| r.time().minute().0).max().unwrap() + 1);
+    let mut out = reference::run(&city(), &policies(), records, end);
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_worker_matches_the_sequential_reference() {
+    let records = workload(&city(), 7);
+    let want = expected(&records);
+    let (got, live) = run_job(1, &records, 1).await;
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+    // The run is not trivial: congestion raised prices under both policy versions.
+    let priced: Vec<_> = got
+        .iter()
+        .filter_map(|o| if let JobOutput::Segment(s) = o { Some(s) } else { None })
+        .filter(|s| s.price > Cents::ZERO)
+        .collect();
+    assert!(priced.iter().any(|s| s.policy_version == 1));
+    assert!(priced.iter().any(|s| s.policy_version == 2));
+    assert!(got.iter().any(|o| matches!(o, JobOutput::Parking { .. })));
+    let counters = live.read(|s| s.counters);
+    assert_eq!(counters.unmatched, 30);
+    assert!(counters.matched > 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_workers_match_the_sequential_reference() {
+    let records = workload(&city(), 11);
+    let want = expected(&records);
+    let (got, live) = run_job(4, &records, 2).await;
+    assert_eq!(got, want);
+    // The live state holds what the job published.
+    assert!(live.read(|s| !s.segments.is_empty() && s.latest_minute == Some(Minute(T0_MINUTE + 29))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_records_are_refused_not_dropped() {
+    let live = LiveCity::new(policies());
+    let mut job = TrafficJob::start(city(), live, 2, None);
+    job.advance(Minute(T0_MINUTE + 5)).await.unwrap();
+    let late = Telemetry::Bike(BikeReport {
+        station: "b".into(),
+        time: Minute(T0_MINUTE + 4).start(),
+        bikes: 1,
+        docks: 1,
+    });
+    let err = job.send(vec![late]).await.unwrap_err();
+    assert!(err.to_string().contains("behind the watermark"), "{err}");
+    job.finish().await.unwrap();
+}
