@@ -10,3 +10,48 @@ pub mod v1 {
 
 /// The encoded `FileDescriptorSet` of every Omnibus proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/omnibus_descriptor.bin"));
+
+/// Server plumbing every Omnibus service shares: gRPC health checking and
+/// server reflection (so `grpcurl` works without proto files), and serving on a
+/// bound listener until a shutdown signal.
+pub mod serving {
+    use std::future::Future;
+    use tokio::net::TcpListener;
+    use tokio_stream::wrappers::TcpListenerStream;
+    use tonic::transport::server::Router;
+
+    /// Largest request message accepted by any service, bytes.
+    pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+    /// A server builder with health (`grpc.health.v1.Health`) and reflection
+    /// (`grpc.reflection.v1` and `v1alpha`) already added. Returns the health
+    /// reporter so the caller can mark its own service as serving.
+    pub fn router() -> (tonic_health::server::HealthReporter, Router) {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .expect("the bundled descriptors are valid");
+        let v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .expect("the bundled descriptors are valid");
+        let router = tonic::transport::Server::builder()
+            .concurrency_limit_per_connection(256)
+            .add_service(health)
+            .add_service(v1)
+            .add_service(v1alpha);
+        (reporter, router)
+    }
+
+    /// Serves `router` on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        router: Router,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), tonic::transport::Error> {
+        router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown).await
+    }
+}

@@ -113,8 +113,7 @@ pub fn decode_polyline(text: &str) -> Option<Vec<LatLon>> {
     };
     let mut out = Vec::new();
     let (mut lat, mut lon) = (0i64, 0i64);
-    loop {
-        let Some(dlat) = next() else { break };
+    while let Some(dlat) = next() {
         let dlon = next()?;
         lat += dlat;
         lon += dlon;

@@ -4,6 +4,7 @@
 //! live city state that the stream job publishes.
 
 pub mod city;
+pub mod clock;
 pub mod geo_util;
 pub mod live;
 pub mod matcher;

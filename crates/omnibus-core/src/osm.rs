@@ -64,6 +64,10 @@ pub struct OsmImport {
     pub bike_rental: Vec<OsmPoi>,
 }
 
+/// A way tagged as parking (`true`) or bike rental, resolved to its centroid
+/// once every node is read: kind, id, node refs, capacity, name.
+type PoiWay = (bool, i64, Vec<i64>, Option<u32>, Option<String>);
+
 struct RawWay {
     id: i64,
     refs: Vec<i64>,
@@ -94,7 +98,7 @@ fn import_reader<R: Read + Send>(reader: R, label: &str) -> Result<OsmImport, Os
     let mut parking = Vec::new();
     let mut bike_rental = Vec::new();
     // Ways tagged as parking or bike stations: resolved to centroids after the read.
-    let mut poi_ways: Vec<(bool, i64, Vec<i64>, Option<u32>, Option<String>)> = Vec::new();
+    let mut poi_ways: Vec<PoiWay> = Vec::new();
 
     let mut on_node = |id: i64, pos: LatLon, tags: &mut dyn Iterator<Item = (&str, &str)>| {
         coords.insert(id, pos);

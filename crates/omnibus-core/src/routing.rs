@@ -70,7 +70,7 @@ impl Dijkstra {
             }
             for &s in network.outgoing(NodeId(v)) {
                 let c = cost(s);
-                if !(c >= 0.0) || c.is_infinite() {
+                if c.is_nan() || c < 0.0 || c.is_infinite() {
                     continue;
                 }
                 let seg = &network.segments()[s.index()];

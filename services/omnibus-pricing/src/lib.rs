@@ -1,1 +1,315 @@
-//! stub
+//! The pricing service: gRPC `omnibus.v1.Pricing`. It serves the live road
+//! prices the traffic stream job publishes into [`LiveCity`], quotes routes,
+//! streams price changes, and is where the transport authority reads and sets
+//! the pricing policy (validated, versioned, kept in an audit log; the stream
+//! job switches to a new version at the minute it takes effect).
+
+use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange};
+use omnibus_core::policy::{Policy, PolicyError, PolicyVersion, PricingRule, SpeedBandPolicy};
+use omnibus_core::{Cents, City, Minute, SegmentId};
+use omnibus_proto::v1::pricing_server::{Pricing, PricingServer};
+use omnibus_proto::v1::{
+    self as pb, GetPolicyRequest, GetPriceRequest, Money, PolicyRecord, Price, PriceChange,
+    QuoteRouteRequest, RouteQuote, SetPolicyRequest, WatchPricesRequest, get_price_request::Target,
+};
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+use tracing::{info, warn};
+
+/// Most segments one route quote may name.
+pub const MAX_QUOTE_SEGMENTS: usize = 10_000;
+
+/// Failures the pricing service reports to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum PricingError {
+    /// A request field is missing or wrong.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A policy was refused.
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A watcher fell too far behind the change feed.
+    #[error("the watch fell {0} price changes behind; read the prices again and watch anew")]
+    Lagged(u64),
+}
+
+impl From<PricingError> for Status {
+    fn from(e: PricingError) -> Status {
+        match e {
+            PricingError::Invalid { .. } | PricingError::Policy(_) => Status::invalid_argument(e.to_string()),
+            PricingError::NotFound(_) => Status::not_found(e.to_string()),
+            PricingError::Lagged(_) => Status::data_loss(e.to_string()),
+        }
+    }
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> PricingError {
+    PricingError::Invalid { field: field.to_owned(), reason: reason.into() }
+}
+
+/// The pricing service (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct PricingService {
+    city: Arc<City>,
+    live: LiveCity,
+    shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl PricingService {
+    /// A service over the live state of `city`.
+    pub fn new(city: Arc<City>, live: LiveCity) -> Self {
+        PricingService { city, live, shutdown: None }
+    }
+
+    /// Ends every open watch stream when `shutdown` turns true, so that a
+    /// graceful server shutdown does not wait for watchers forever.
+    pub fn with_shutdown(mut self, shutdown: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.shutdown = Some(shutdown);
+        self
+    }
+
+    fn currency(&self) -> String {
+        self.live.policies(|p| p.latest().policy.currency.clone())
+    }
+
+    fn money(&self, cents: Cents) -> Money {
+        Money { cents: cents.0, currency: self.currency() }
+    }
+
+    fn segment(&self, field: &str, id: u64) -> Result<SegmentId, PricingError> {
+        u32::try_from(id)
+            .ok()
+            .map(SegmentId)
+            .filter(|s| self.city.network.segment(*s).is_some())
+            .ok_or_else(|| invalid(field, format!("{id} is not a road segment of {}", self.city.name)))
+    }
+
+    /// The price of one segment, with the figures that set it.
+    pub fn price(&self, segment: SegmentId) -> Price {
+        let seg = &self.city.network.segments()[segment.index()];
+        let currency = self.currency();
+        let floor = self.live.policies(|p| match &p.latest().policy.rule {
+            PricingRule::SpeedBand(b) => b.floor,
+        });
+        self.live.read(|s| match s.segments.get(&segment) {
+            Some(l) => Price {
+                segment_id: u64::from(segment.0),
+                price: Some(Money { cents: l.price.0, currency }),
+                minute_start_ms: l.minute.start().0,
+                avg_speed_mps: l.window_speed.map_or(0.0, |v| v.0),
+                free_flow_speed_mps: seg.free_flow.0,
+                vehicles: l.vehicles,
+                policy_version: l.policy_version,
+            },
+            // Never observed: the floor of the current policy.
+            None => Price {
+                segment_id: u64::from(segment.0),
+                price: Some(Money { cents: floor.0, currency }),
+                minute_start_ms: 0,
+                avg_speed_mps: 0.0,
+                free_flow_speed_mps: seg.free_flow.0,
+                vehicles: 0,
+                policy_version: 0,
+            },
+        })
+    }
+
+    fn get_price_inner(&self, req: GetPriceRequest) -> Result<Price, PricingError> {
+        match req.target {
+            None => Err(invalid("target", "name a segment_id or a zone_id")),
+            Some(Target::SegmentId(id)) => Ok(self.price(self.segment("segment_id", id)?)),
+            Some(Target::ZoneId(zone)) => Err(PricingError::NotFound(format!(
+                "zone_id: {zone:?} is not a priced zone; the active policy prices road segments"
+            ))),
+        }
+    }
+
+    fn quote_inner(&self, req: QuoteRouteRequest) -> Result<RouteQuote, PricingError> {
+        if req.segment_ids.is_empty() {
+            return Err(invalid("segment_ids", "name at least one segment"));
+        }
+        if req.segment_ids.len() > MAX_QUOTE_SEGMENTS {
+            return Err(invalid(
+                "segment_ids",
+                format!("{} segments; at most {MAX_QUOTE_SEGMENTS}", req.segment_ids.len()),
+            ));
+        }
+        let mut segments = Vec::with_capacity(req.segment_ids.len());
+        let mut total = Cents::ZERO;
+        for (i, id) in req.segment_ids.iter().enumerate() {
+            let p = self.price(self.segment(&format!("segment_ids[{i}]"), *id)?);
+            total = total + Cents(p.price.as_ref().map_or(0, |m| m.cents));
+            segments.push(p);
+        }
+        Ok(RouteQuote { total: Some(self.money(total)), segments })
+    }
+
+    fn set_policy_inner(&self, req: SetPolicyRequest) -> Result<PolicyRecord, PricingError> {
+        let policy = policy_from_proto(req.policy.ok_or_else(|| invalid("policy", "is required"))?)?;
+        let earliest = self.live.first_open_minute();
+        let from = if req.effective_from_ms == 0 {
+            earliest
+        } else if req.effective_from_ms < 0 {
+            return Err(invalid("effective_from_ms", "must not be negative"));
+        } else {
+            // A policy takes effect at a minute boundary: round up.
+            Minute(req.effective_from_ms.div_euclid(60_000) + i64::from(req.effective_from_ms % 60_000 != 0))
+        };
+        let version =
+            self.live.policies_mut(|store| store.set(policy, &req.author, from, earliest).cloned())?;
+        info!(version = version.version, author = %version.author, from_minute = version.effective_from.0, "Pricing policy set.");
+        Ok(record(&version))
+    }
+}
+
+/// Converts a wire policy, naming the field at fault.
+pub fn policy_from_proto(p: pb::Policy) -> Result<Policy, PricingError> {
+    let rule = match p.rule {
+        None => return Err(invalid("policy.rule", "name a rule (speed_band)")),
+        Some(pb::policy::Rule::SpeedBand(b)) => PricingRule::SpeedBand(SpeedBandPolicy {
+            target_speed_fraction: b.target_speed_fraction,
+            step: Cents(b.step_cents),
+            floor: Cents(b.floor_cents),
+            cap: Cents(b.cap_cents),
+            window_minutes: if b.window_minutes == 0 { 5 } else { b.window_minutes },
+        }),
+    };
+    let policy = Policy { rule, currency: p.currency };
+    policy.validate()?;
+    Ok(policy)
+}
+
+/// Converts a policy version to the wire.
+pub fn record(v: &PolicyVersion) -> PolicyRecord {
+    let rule = match &v.policy.rule {
+        PricingRule::SpeedBand(b) => pb::policy::Rule::SpeedBand(pb::SpeedBandPolicy {
+            target_speed_fraction: b.target_speed_fraction,
+            step_cents: b.step.0,
+            floor_cents: b.floor.0,
+            cap_cents: b.cap.0,
+            window_minutes: b.window_minutes,
+        }),
+    };
+    PolicyRecord {
+        version: v.version,
+        policy: Some(pb::Policy { rule: Some(rule), currency: v.policy.currency.clone() }),
+        author: v.author.clone(),
+        effective_from_ms: if v.effective_from.0 == i64::MIN { 0 } else { v.effective_from.start().0 },
+    }
+}
+
+type PriceStream = Pin<Box<dyn Stream<Item = Result<PriceChange, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Pricing for PricingService {
+    async fn get_price(&self, request: Request<GetPriceRequest>) -> Result<Response<Price>, Status> {
+        Ok(Response::new(self.get_price_inner(request.into_inner())?))
+    }
+
+    async fn quote_route(&self, request: Request<QuoteRouteRequest>) -> Result<Response<RouteQuote>, Status> {
+        Ok(Response::new(self.quote_inner(request.into_inner())?))
+    }
+
+    type WatchPricesStream = PriceStream;
+
+    async fn watch_prices(
+        &self,
+        request: Request<WatchPricesRequest>,
+    ) -> Result<Response<Self::WatchPricesStream>, Status> {
+        let mut wanted = HashSet::new();
+        for (i, id) in request.into_inner().segment_ids.into_iter().enumerate() {
+            wanted.insert(self.segment(&format!("segment_ids[{i}]"), id)?);
+        }
+        let mut rx = self.live.subscribe();
+        let currency = self.currency();
+        let mut shutdown = self.shutdown.clone();
+        let stream = async_stream(move |tx| async move {
+            loop {
+                let next = tokio::select! {
+                    next = rx.recv() => next,
+                    _ = async {
+                        match shutdown.as_mut() {
+                            Some(s) => { let _ = s.wait_for(|stop| *stop).await; }
+                            None => std::future::pending::<()>().await,
+                        }
+                    } => {
+                        let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
+                        return;
+                    }
+                };
+                let change: LivePriceChange = match next {
+                    Ok(c) => c,
+                    Err(RecvError::Closed) => return,
+                    Err(RecvError::Lagged(n)) => {
+                        warn!(lagged = n, "Price watcher fell behind.");
+                        let _ = tx.send(Err(PricingError::Lagged(n).into())).await;
+                        return;
+                    }
+                };
+                if !wanted.is_empty() && !wanted.contains(&change.segment) {
+                    continue;
+                }
+                let msg = PriceChange {
+                    segment_id: u64::from(change.segment.0),
+                    old_price: Some(Money { cents: change.old.0, currency: currency.clone() }),
+                    new_price: Some(Money { cents: change.new.0, currency: currency.clone() }),
+                    minute_start_ms: change.minute.start().0,
+                    policy_version: change.policy_version,
+                };
+                if tx.send(Ok(msg)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(stream))
+    }
+
+    async fn get_policy(
+        &self,
+        _request: Request<GetPolicyRequest>,
+    ) -> Result<Response<PolicyRecord>, Status> {
+        Ok(Response::new(self.live.policies(|p| record(p.latest()))))
+    }
+
+    async fn set_policy(&self, request: Request<SetPolicyRequest>) -> Result<Response<PolicyRecord>, Status> {
+        Ok(Response::new(self.set_policy_inner(request.into_inner())?))
+    }
+}
+
+/// A stream fed by a task through a bounded channel.
+fn async_stream<F, Fut>(body: F) -> PriceStream
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<PriceChange, Status>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(body(tx));
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+/// Serves `service` on `listener` (with health and reflection) until `shutdown`.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    service: PricingService,
+) -> Result<(), tonic::transport::Error> {
+    let (reporter, router) = omnibus_proto::serving::router();
+    reporter.set_serving::<PricingServer<PricingService>>().await;
+    let router = router.add_service(
+        PricingServer::new(service).max_decoding_message_size(omnibus_proto::serving::MAX_MESSAGE_BYTES),
+    );
+    omnibus_proto::serving::serve(router, listener, shutdown).await
+}

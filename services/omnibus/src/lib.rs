@@ -1,1 +1,129 @@
-//! stub
+//! The `omnibus` command's library: configuration, and [`Platform`], which
+//! starts the services of one process (ingest with the traffic stream job,
+//! pricing, planner) over one shared live city state, each on its own listener.
+//! The demo, `omnibus serve` and the end-to-end tests all start it the same way.
+
+pub mod config;
+
+use anyhow::Context;
+use config::{Config, Service};
+use omnibus_core::City;
+use omnibus_core::clock::Clock;
+use omnibus_core::live::LiveCity;
+use omnibus_core::policy::PolicyStore;
+use omnibus_ingest::IngestService;
+use omnibus_planner::PlannerService;
+use omnibus_pricing::PricingService;
+use omnibus_traffic::{Recorder, TrafficJob};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+/// A running set of services.
+#[derive(Debug)]
+pub struct Platform {
+    /// The city.
+    pub city: Arc<City>,
+    /// The live state every service reads.
+    pub live: LiveCity,
+    /// The ingest service, when it runs here.
+    pub ingest: Option<IngestService>,
+    /// Where each running service listens.
+    pub addrs: Vec<(Service, SocketAddr)>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<Result<(), tonic::transport::Error>>>,
+}
+
+impl Platform {
+    /// Starts the services `config.services` names, on the configured addresses
+    /// (port 0 picks a free port; see [`Platform::addr`]).
+    pub async fn start(
+        city: Arc<City>,
+        clock: Clock,
+        config: &Config,
+        recorder: Option<Recorder>,
+    ) -> anyhow::Result<Platform> {
+        let policies = PolicyStore::new(config.policy.to_policy(), "configuration")
+            .context("the [policy] table of the configuration")?;
+        let live = LiveCity::new(policies);
+        let (shutdown, _) = watch::channel(false);
+        let mut platform = Platform {
+            city: city.clone(),
+            live: live.clone(),
+            ingest: None,
+            addrs: Vec::new(),
+            shutdown,
+            tasks: Vec::new(),
+        };
+        for service in &config.services {
+            let addr = config.server.addr(*service);
+            let listener =
+                TcpListener::bind(addr).await.with_context(|| format!("bind {service} on {addr}"))?;
+            let local = listener.local_addr()?;
+            let mut rx = platform.shutdown.subscribe();
+            let signal = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            let task = match service {
+                Service::Ingest => {
+                    let job = TrafficJob::start(
+                        city.clone(),
+                        live.clone(),
+                        config.stream.workers,
+                        recorder.clone(),
+                    );
+                    let ingest =
+                        IngestService::start(city.clone(), clock.clone(), config.ingest.clone(), job)
+                            .await
+                            .context("start the ingest service")?;
+                    platform.ingest = Some(ingest.clone());
+                    tokio::spawn(omnibus_ingest::run(listener, signal, ingest))
+                }
+                Service::Pricing => tokio::spawn(omnibus_pricing::run(
+                    listener,
+                    signal,
+                    PricingService::new(city.clone(), live.clone())
+                        .with_shutdown(platform.shutdown.subscribe()),
+                )),
+                Service::Planner => tokio::spawn(omnibus_planner::run(
+                    listener,
+                    signal,
+                    PlannerService::new(
+                        omnibus_planner::CarPlanner::new(city.clone(), live.clone()),
+                        clock.clone(),
+                    ),
+                )),
+            };
+            info!(%service, addr = %local, "Service listening.");
+            platform.addrs.push((*service, local));
+            platform.tasks.push(task);
+        }
+        Ok(platform)
+    }
+
+    /// Where `service` listens.
+    pub fn addr(&self, service: Service) -> Option<SocketAddr> {
+        self.addrs.iter().find(|(s, _)| *s == service).map(|(_, a)| *a)
+    }
+
+    /// `http://addr` of `service`, for clients.
+    pub fn endpoint(&self, service: Service) -> String {
+        format!("http://{}", self.addr(service).expect("service runs here"))
+    }
+
+    /// Closes every open minute of the stream job (its prices become final),
+    /// then stops the servers.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        if let Some(ingest) = &self.ingest {
+            ingest.finish().await?;
+        }
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            t.await??;
+        }
+        Ok(())
+    }
+}

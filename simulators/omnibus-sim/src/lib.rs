@@ -1,1 +1,25 @@
-//! stub
+//! Omnibus city simulator: synthetic vehicles drive the road network through a
+//! morning peak, under congestion and spillback, and report what a real city's
+//! sensors would — vehicle probes, loop-detector counts, parking occupancy and
+//! bike-station status — on the simulated clock.
+//!
+//! A run is fully determined by the city and its [`SimConfig`] (seed included):
+//! the demand ([`demand`]) and the bike stations draw from separate seeded
+//! ChaCha8 streams, the traffic model ([`traffic`]) advances in fixed steps in a
+//! fixed vehicle order, and no wall-clock time is read. [`Simulation::step`]
+//! returns the records due in each step; [`drive`] runs a simulation to the end
+//! against the ingest service's `IngestBatch` RPC.
+
+mod clock;
+mod config;
+pub mod demand;
+mod drive;
+mod sensors;
+mod sim;
+pub mod traffic;
+
+pub use clock::SimClock;
+pub use config::{DEFAULT_START, SimConfig};
+pub use drive::{REJECTION_SAMPLES, SimError, SimReport, connect, drive};
+pub use sensors::PARKING_CATCHMENT_M;
+pub use sim::{SimStats, Simulation};

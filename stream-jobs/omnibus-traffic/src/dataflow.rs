@@ -6,11 +6,14 @@ use crate::book::{Book, Observation};
 use crate::model::{JobOutput, Telemetry, publish};
 use omnibus_core::live::LiveCity;
 use omnibus_core::{City, Minute};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use timely::dataflow::InputHandleVec;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::{Capability, Operator};
+use timely::scheduling::Activator;
 use tokio::sync::mpsc;
 
 /// Messages to one worker.
@@ -61,13 +64,18 @@ pub fn run_workers(
             .expect("each inbox is taken once");
         let mut input: InputHandleVec<u64, Telemetry> = InputHandleVec::new();
         let (city, live, recorder) = (city.clone(), live.clone(), recorder.clone());
+        // Flushing the input does not wake the first operator; this does.
+        let wake_map_match: Rc<RefCell<Option<Activator>>> = Rc::new(RefCell::new(None));
+        let wake_slot = wake_map_match.clone();
         worker.dataflow::<u64, _, _>(|scope| {
+            let activator_scope = scope;
             let match_city = city.clone();
             let match_live = live.clone();
             let close_live = live.clone();
             input
                 .to_stream(scope)
-                .unary(Pipeline, "MapMatch", move |_cap, _info| {
+                .unary(Pipeline, "MapMatch", move |_cap, info| {
+                    *wake_slot.borrow_mut() = Some(activator_scope.activator_for(info.address));
                     move |input, output| {
                         input.for_each_stamp(|cap, data| {
                             let (mut matched, mut unmatched, mut probes) = (0u64, 0u64, 0u64);
@@ -187,6 +195,13 @@ pub fn run_workers(
                         open = false;
                         break;
                     }
+                }
+            }
+            if busy {
+                // Hand buffered records to the dataflow now, not at the next advance.
+                input.flush();
+                if let Some(a) = wake_map_match.borrow().as_ref() {
+                    a.activate();
                 }
             }
             worker.step_or_park(if busy { Some(Duration::ZERO) } else { Some(Duration::from_millis(2)) });

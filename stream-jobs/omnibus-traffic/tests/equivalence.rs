@@ -173,3 +173,24 @@ async fn late_records_are_refused_not_dropped() {
     assert!(err.to_string().contains("behind the watermark"), "{err}");
     job.finish().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_are_read_without_waiting_for_the_watermark() {
+    let live = LiveCity::new(policies());
+    let mut job = TrafficJob::start(city(), live.clone(), 2, None);
+    let records = workload(&city(), 3);
+    let probes = records.iter().filter(|r| matches!(r, Telemetry::Probe(_))).count() as u64;
+    for chunk in records.chunks(7) {
+        job.send(chunk.to_vec()).await.unwrap();
+    }
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = live.read(|s| s.counters.probes);
+        if seen == probes {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, probes);
+    job.finish().await.unwrap();
+}

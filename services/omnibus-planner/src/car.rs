@@ -1,0 +1,457 @@
+//! Car routes on the live city: snapping the trip's ends to the road network,
+//! live travel times, and the cheapest route under a generalized cost that
+//! weighs tolls against time with the traveller's value of time.
+
+use crate::error::PlanError;
+use omnibus_core::live::LiveCity;
+use omnibus_core::network::Segment;
+use omnibus_core::routing::Dijkstra;
+use omnibus_core::units::NodeId;
+use omnibus_core::{Cents, City, EventTime, LatLon, Meters, MetersPerSecond, Seconds, SegmentId, geo_util};
+use std::cell::RefCell;
+use std::sync::Arc;
+use tracing::debug;
+
+/// Farthest a trip's origin or destination may be from the nearest road.
+pub const MAX_SNAP_DISTANCE_M: f64 = 1_000.0;
+
+/// Value of time used when a request gives none, cents per hour.
+pub const DEFAULT_VALUE_OF_TIME_CENTS_PER_HOUR: i64 = 2_000;
+
+/// Slowest speed a segment is assumed to flow at, however congested.
+pub const MIN_SPEED_MPS: f64 = 0.5;
+
+/// A planned car trip between two junctions of the network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CarItinerary {
+    /// The junction the origin snapped to.
+    pub origin_node: NodeId,
+    /// The junction the destination snapped to.
+    pub destination_node: NodeId,
+    /// Segments driven, in order (empty when both ends snap to one junction).
+    pub segments: Vec<SegmentId>,
+    /// Sum of the segment lengths.
+    pub distance: Meters,
+    /// Sum of the segments' live travel times.
+    pub duration: Seconds,
+    /// Sum of the segments' free-flow travel times.
+    pub free_flow_duration: Seconds,
+    /// Sum of the segments' current prices.
+    pub toll: Cents,
+    /// The route's geometry as an encoded polyline (precision 5).
+    pub polyline: String,
+    /// Departure time.
+    pub depart: EventTime,
+    /// Arrival time: departure plus the duration, rounded to the millisecond.
+    pub arrive: EventTime,
+}
+
+/// Plans car trips on a city's network under its live speeds and prices.
+/// Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CarPlanner {
+    /// The city whose roads are driven.
+    pub city: Arc<City>,
+    /// Its live speeds and prices.
+    pub live: LiveCity,
+}
+
+/// What one segment costs to drive, captured once per query.
+#[derive(Clone, Copy, Debug)]
+struct SegmentCost {
+    time: Seconds,
+    toll: Cents,
+}
+
+thread_local! {
+    /// Search state reused by every query planned on this thread.
+    static SEARCH: RefCell<Dijkstra> = RefCell::new(Dijkstra::default());
+}
+
+/// Time to drive `segment` when traffic on it moves at `window_speed` (its
+/// free-flow speed when `None`). The speed used is never above free flow and
+/// never below [`MIN_SPEED_MPS`].
+pub fn live_travel_time(segment: &Segment, window_speed: Option<MetersPerSecond>) -> Seconds {
+    let free_flow = segment.free_flow.0;
+    // `f64::min` ignores a NaN operand, so a NaN live speed counts as free flow.
+    let speed = window_speed.map_or(free_flow, |v| v.0.min(free_flow)).max(MIN_SPEED_MPS);
+    Seconds(segment.length.0 / speed)
+}
+
+/// The value of time a request asks for: `0` means the default; negative is refused.
+pub fn value_of_time(cents_per_hour: i64) -> Result<i64, PlanError> {
+    match cents_per_hour {
+        0 => Ok(DEFAULT_VALUE_OF_TIME_CENTS_PER_HOUR),
+        v if v < 0 => Err(PlanError::invalid(
+            "value_of_time_cents_per_hour",
+            format!("must not be negative, got {v} (0 uses the default)"),
+        )),
+        v => Ok(v),
+    }
+}
+
+impl CarPlanner {
+    /// A planner over `city` reading live figures from `live`.
+    pub fn new(city: Arc<City>, live: LiveCity) -> CarPlanner {
+        CarPlanner { city, live }
+    }
+
+    /// The junction a trip starting or ending at `pos` uses: the endpoint of the
+    /// nearest segment closer to `pos`. `field` (`origin` or `destination`)
+    /// names the position in errors.
+    pub fn snap(&self, field: &'static str, pos: LatLon) -> Result<NodeId, PlanError> {
+        check_coordinates(field, pos)?;
+        let network = &self.city.network;
+        let Some(nearest) = self.city.matcher.nearest_segment(pos) else {
+            return Err(PlanError::invalid(field, format!("{} has no roads to plan on", self.city.name)));
+        };
+        let segment = network.segment(nearest.segment).ok_or_else(|| {
+            PlanError::invalid(field, format!("the nearest road {} is not in the network", nearest.segment))
+        })?;
+        let distance_m = segment.point_at(nearest.offset).0.distance_m(pos);
+        if !self.city.area.contains(pos) {
+            return Err(PlanError::OutsideArea {
+                field,
+                lat: pos.lat,
+                lon: pos.lon,
+                city: self.city.name.clone(),
+                distance_m,
+            });
+        }
+        if distance_m > MAX_SNAP_DISTANCE_M {
+            return Err(PlanError::TooFarFromRoad { field, distance_m, max_m: MAX_SNAP_DISTANCE_M });
+        }
+        let from = network.node(segment.from).pos.distance_m(pos);
+        let to = network.node(segment.to).pos.distance_m(pos);
+        Ok(if to < from { segment.to } else { segment.from })
+    }
+
+    /// The cheapest car route from `origin` to `destination` leaving at `depart`,
+    /// where a route's cost is its live travel time plus its tolls converted to
+    /// time at `value_of_time_cents_per_hour` (0: the default, 2,000 cents an
+    /// hour). Reads the live state once.
+    pub fn plan_car(
+        &self,
+        origin: LatLon,
+        destination: LatLon,
+        depart: EventTime,
+        value_of_time_cents_per_hour: i64,
+    ) -> Result<CarItinerary, PlanError> {
+        let vot = value_of_time(value_of_time_cents_per_hour)?;
+        let from = self.snap("origin", origin)?;
+        let to = self.snap("destination", destination)?;
+        let network = &self.city.network;
+        let costs = self.segment_costs();
+        let segments = if from == to {
+            Vec::new()
+        } else {
+            let seconds_per_cent = 3600.0 / vot as f64;
+            let path = SEARCH.with_borrow_mut(|search| {
+                search.run(network, from, to, |s| {
+                    let c = costs[s.index()];
+                    c.time.0 + c.toll.0.max(0) as f64 * seconds_per_cent
+                })
+            });
+            path.ok_or(PlanError::NoRoute { from, to })?.segments
+        };
+        let mut distance = 0.0;
+        let mut duration = 0.0;
+        let mut free_flow_duration = 0.0;
+        let mut geometry: Vec<LatLon> = Vec::new();
+        for &id in &segments {
+            let segment = &network.segments()[id.index()];
+            distance += segment.length.0;
+            duration += costs[id.index()].time.0;
+            free_flow_duration += segment.free_flow_time().0;
+            let skip = usize::from(geometry.last() == segment.geometry.first());
+            geometry.extend_from_slice(&segment.geometry[skip..]);
+        }
+        if geometry.is_empty() {
+            geometry.push(network.node(from).pos);
+        }
+        let toll = segments.iter().map(|s| costs[s.index()].toll).sum();
+        let arrive = depart.plus_ms((duration * 1000.0).round() as i64);
+        debug!(
+            %from, %to, segments = segments.len(), distance_m = distance, duration_s = duration, %toll,
+            "Car route planned."
+        );
+        Ok(CarItinerary {
+            origin_node: from,
+            destination_node: to,
+            segments,
+            distance: Meters(distance),
+            duration: Seconds(duration),
+            free_flow_duration: Seconds(free_flow_duration),
+            toll,
+            polyline: geo_util::encode_polyline(&geometry),
+            depart,
+            arrive,
+        })
+    }
+
+    /// Every segment's live travel time and price, from one read of the live
+    /// state (the lock is held only while copying the observed segments).
+    fn segment_costs(&self) -> Vec<SegmentCost> {
+        let network = &self.city.network;
+        let mut costs: Vec<SegmentCost> = network
+            .segments()
+            .iter()
+            .map(|s| SegmentCost { time: live_travel_time(s, None), toll: Cents::ZERO })
+            .collect();
+        self.live.read(|state| {
+            for (id, live) in &state.segments {
+                if let Some(segment) = network.segment(*id) {
+                    costs[id.index()] =
+                        SegmentCost { time: live_travel_time(segment, live.window_speed), toll: live.price };
+                }
+            }
+        });
+        costs
+    }
+}
+
+/// Refuses a non-finite or out-of-range position, naming `field.lat` or `field.lon`.
+fn check_coordinates(field: &'static str, pos: LatLon) -> Result<(), PlanError> {
+    let (lat_field, lon_field) = match field {
+        "origin" => ("origin.lat", "origin.lon"),
+        "destination" => ("destination.lat", "destination.lon"),
+        _ => (field, field),
+    };
+    for (name, value, limit) in [(lat_field, pos.lat, 90.0), (lon_field, pos.lon, 180.0)] {
+        if !value.is_finite() {
+            return Err(PlanError::invalid(name, format!("must be a finite number, got {value}")));
+        }
+        if value.abs() > limit {
+            return Err(PlanError::invalid(
+                name,
+                format!("must be between -{limit} and {limit} degrees, got {value}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use omnibus_core::live::SegmentLive;
+    use omnibus_core::matcher::{MapMatcher, MatcherConfig};
+    use omnibus_core::network::{Node, RoadClass, RoadNetwork};
+    use omnibus_core::policy::{Policy, PolicyStore};
+    use omnibus_core::registry::Registry;
+    use omnibus_core::{Minute, geo_util::decode_polyline};
+    use std::sync::OnceLock;
+
+    fn porto_alegre() -> Arc<City> {
+        static CITY: OnceLock<Arc<City>> = OnceLock::new();
+        CITY.get_or_init(|| Arc::new(City::porto_alegre())).clone()
+    }
+
+    fn live() -> LiveCity {
+        LiveCity::new(PolicyStore::new(Policy::default(), "test").unwrap())
+    }
+
+    fn segment(from: u32, to: u32, nodes: &[Node], free_flow_kmh: f64) -> Segment {
+        let (a, b) = (nodes[from as usize].pos, nodes[to as usize].pos);
+        Segment {
+            id: SegmentId(0),
+            from: NodeId(from),
+            to: NodeId(to),
+            geometry: vec![a, b],
+            length: Meters(a.distance_m(b)),
+            class: RoadClass::Residential,
+            free_flow: MetersPerSecond::from_kmh(free_flow_kmh),
+            lanes: 1,
+            capacity_vph: 900.0,
+            osm_way: 1,
+            name: None,
+        }
+    }
+
+    /// A square of four junctions about 1.1 km a side with two ways from the
+    /// south-west corner (0) to the north-east one (2): via 1 (south-east) or
+    /// via 3 (north-west), both two-way.
+    fn square() -> Arc<City> {
+        let nodes: Vec<Node> = [(-30.03, -51.23), (-30.03, -51.2185), (-30.02, -51.2185), (-30.02, -51.23)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (lat, lon))| Node { osm_id: i as i64, pos: LatLon::new(lat, lon) })
+            .collect();
+        let mut segments = Vec::new();
+        for (a, b) in [(0, 1), (1, 2), (0, 3), (3, 2)] {
+            segments.push(segment(a, b, &nodes, 36.0));
+            segments.push(segment(b, a, &nodes, 36.0));
+        }
+        let network = RoadNetwork::new(nodes, segments);
+        let matcher = MapMatcher::new(&network, MatcherConfig::default());
+        let area = network.bounds().expanded(500.0);
+        Arc::new(City { name: "Square".into(), network, matcher, registry: Registry::default(), area })
+    }
+
+    fn set(live: &LiveCity, seg: SegmentId, speed: Option<f64>, price: i64) {
+        live.write(|s| {
+            s.segments.insert(
+                seg,
+                SegmentLive {
+                    minute: Minute(0),
+                    vehicles: 1,
+                    loop_count: 0,
+                    window_speed: speed.map(MetersPerSecond),
+                    price: Cents(price),
+                    policy_version: 1,
+                },
+            )
+        });
+    }
+
+    fn seg_between(city: &City, from: u32, to: u32) -> SegmentId {
+        city.network.segments().iter().find(|s| s.from == NodeId(from) && s.to == NodeId(to)).unwrap().id
+    }
+
+    const SW: LatLon = LatLon { lat: -30.03, lon: -51.23 };
+    const NE: LatLon = LatLon { lat: -30.02, lon: -51.2185 };
+
+    #[test]
+    fn live_speed_is_clamped_between_half_a_metre_and_free_flow() {
+        let city = square();
+        let s = &city.network.segments()[0];
+        let ff = s.free_flow_time().0;
+        assert_eq!(live_travel_time(s, None).0, ff);
+        assert_eq!(live_travel_time(s, Some(MetersPerSecond(1000.0))).0, ff);
+        assert_eq!(live_travel_time(s, Some(MetersPerSecond(f64::NAN))).0, ff);
+        assert_eq!(live_travel_time(s, Some(MetersPerSecond(0.0))).0, s.length.0 / MIN_SPEED_MPS);
+        assert_eq!(live_travel_time(s, Some(MetersPerSecond(-3.0))).0, s.length.0 / MIN_SPEED_MPS);
+        assert_eq!(live_travel_time(s, Some(MetersPerSecond(5.0))).0, s.length.0 / 5.0);
+    }
+
+    #[test]
+    fn value_of_time_defaults_and_refuses_negative() {
+        assert_eq!(value_of_time(0), Ok(DEFAULT_VALUE_OF_TIME_CENTS_PER_HOUR));
+        assert_eq!(value_of_time(5), Ok(5));
+        assert_eq!(value_of_time(-1).unwrap_err().field(), Some("value_of_time_cents_per_hour"));
+    }
+
+    #[test]
+    fn free_network_route_sums_lengths_times_and_geometry() {
+        let city = square();
+        let planner = CarPlanner::new(city.clone(), live());
+        let it = planner.plan_car(SW, NE, EventTime(1_000), 0).unwrap();
+        assert_eq!((it.origin_node, it.destination_node), (NodeId(0), NodeId(2)));
+        assert_eq!(it.segments.len(), 2);
+        let sum: f64 = it.segments.iter().map(|s| city.network.segments()[s.index()].length.0).sum();
+        assert!((it.distance.0 - sum).abs() < 1e-9);
+        assert!((it.duration.0 - it.free_flow_duration.0).abs() < 1e-9);
+        assert_eq!(it.toll, Cents::ZERO);
+        assert_eq!(it.arrive, EventTime(1_000 + (it.duration.0 * 1000.0).round() as i64));
+        // Three points: the shared joint appears once.
+        let points = decode_polyline(&it.polyline).unwrap();
+        assert_eq!(points.len(), 3);
+        assert!(points[0].distance_m(SW) < 2.0 && points[2].distance_m(NE) < 2.0);
+    }
+
+    #[test]
+    fn congestion_and_tolls_are_weighed_with_the_value_of_time() {
+        let city = square();
+        let live = live();
+        let planner = CarPlanner::new(city.clone(), live.clone());
+        // Make the route via 1 slow and the route via 3 slower but tolled.
+        let (a, b) = (seg_between(&city, 0, 1), seg_between(&city, 1, 2));
+        let (c, d) = (seg_between(&city, 0, 3), seg_between(&city, 3, 2));
+        for s in [a, b] {
+            set(&live, s, Some(5.0), 0);
+        }
+        for s in [c, d] {
+            set(&live, s, None, 100);
+        }
+        // At 2,000 cents an hour, 200 cents is worth 360 s: more than the delay
+        // (about 2 * 1100 m * (1/5 - 1/10) = 220 s), so the slow free route wins.
+        let it = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
+        assert_eq!(it.segments, vec![a, b]);
+        assert_eq!(it.toll, Cents::ZERO);
+        assert!(it.duration.0 > it.free_flow_duration.0 * 1.9);
+        // At 20,000 cents an hour, the toll is worth 36 s: pay and go fast.
+        let it = planner.plan_car(SW, NE, EventTime(0), 20_000).unwrap();
+        assert_eq!(it.segments, vec![c, d]);
+        assert_eq!(it.toll, Cents(200));
+        assert!((it.duration.0 - it.free_flow_duration.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn same_junction_is_a_zero_length_trip() {
+        let planner = CarPlanner::new(square(), live());
+        let near_sw = LatLon::new(-30.0301, -51.2301);
+        let it = planner.plan_car(SW, near_sw, EventTime(7), 0).unwrap();
+        assert!(it.segments.is_empty());
+        assert_eq!((it.distance.0, it.duration.0, it.toll), (0.0, 0.0, Cents::ZERO));
+        assert_eq!((it.depart, it.arrive), (EventTime(7), EventTime(7)));
+        assert_eq!(decode_polyline(&it.polyline).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_points_name_their_field() {
+        let planner = CarPlanner::new(square(), live());
+        let err = planner.plan_car(LatLon::new(f64::NAN, 0.0), NE, EventTime(0), 0).unwrap_err();
+        assert_eq!(err.field(), Some("origin.lat"));
+        let err = planner.plan_car(SW, LatLon::new(-30.02, f64::INFINITY), EventTime(0), 0).unwrap_err();
+        assert_eq!(err.field(), Some("destination.lon"));
+        let err = planner.plan_car(SW, LatLon::new(95.0, 0.0), EventTime(0), 0).unwrap_err();
+        assert_eq!(err.field(), Some("destination.lat"));
+        // Half a degree north: outside the area.
+        let err = planner.plan_car(LatLon::new(-29.5, -51.22), NE, EventTime(0), 0).unwrap_err();
+        assert!(matches!(err, PlanError::OutsideArea { field: "origin", .. }), "{err}");
+        assert!(err.to_string().starts_with("origin: "), "{err}");
+        assert_eq!(
+            planner.plan_car(SW, NE, EventTime(0), -5).unwrap_err().field(),
+            Some("value_of_time_cents_per_hour")
+        );
+    }
+
+    #[test]
+    fn a_point_inside_the_area_but_far_from_roads_is_refused() {
+        // A network whose roads lie at two far corners of its box, so the middle
+        // is inside the area yet more than a kilometre from any road.
+        let nodes: Vec<Node> = [(-30.10, -51.30), (-30.10, -51.299), (-30.00, -51.10), (-30.00, -51.101)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (lat, lon))| Node { osm_id: i as i64, pos: LatLon::new(lat, lon) })
+            .collect();
+        let segments = vec![segment(0, 1, &nodes, 30.0), segment(2, 3, &nodes, 30.0)];
+        let network = RoadNetwork::new(nodes, segments);
+        let matcher = MapMatcher::new(&network, MatcherConfig::default());
+        let area = network.bounds();
+        let city =
+            Arc::new(City { name: "Corners".into(), network, matcher, registry: Registry::default(), area });
+        let planner = CarPlanner::new(city, live());
+        let middle = LatLon::new(-30.05, -51.2);
+        let err = planner.plan_car(LatLon::new(-30.10, -51.30), middle, EventTime(0), 0).unwrap_err();
+        match err {
+            PlanError::TooFarFromRoad { field, distance_m, .. } => {
+                assert_eq!(field, "destination");
+                assert!(distance_m > 5_000.0, "{distance_m}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+        // And the two corners are not connected.
+        let err = planner.plan_car(LatLon::new(-30.10, -51.30), LatLon::new(-30.0, -51.10), EventTime(0), 0);
+        assert!(matches!(err, Err(PlanError::NoRoute { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn porto_alegre_route_starts_near_the_origin() {
+        let city = porto_alegre();
+        let planner = CarPlanner::new(city.clone(), live());
+        let b = city.network.bounds();
+        let origin =
+            LatLon::new(b.min_lat + (b.max_lat - b.min_lat) * 0.3, b.min_lon + (b.max_lon - b.min_lon) * 0.3);
+        let destination =
+            LatLon::new(b.min_lat + (b.max_lat - b.min_lat) * 0.7, b.min_lon + (b.max_lon - b.min_lon) * 0.7);
+        let it = planner.plan_car(origin, destination, EventTime(0), 0).unwrap();
+        assert!(it.distance.0 > 1_000.0 && it.duration.0 > 0.0);
+        let points = decode_polyline(&it.polyline).unwrap();
+        assert!(points[0].distance_m(origin) < MAX_SNAP_DISTANCE_M);
+        // Consecutive segments join up.
+        for w in it.segments.windows(2) {
+            assert_eq!(city.network.segments()[w[0].index()].to, city.network.segments()[w[1].index()].from);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The TOML configuration of `omnibus serve` and the demo. Every table and
+//! key is optional; unknown keys are errors that name the key and line.
+
+use omnibus_core::Cents;
+use omnibus_core::policy::{Policy, PricingRule, SpeedBandPolicy};
+use omnibus_ingest::IngestConfig;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// One of the services a process can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// Telemetry ingest with the traffic stream job.
+    Ingest,
+    /// Live prices and the pricing policy.
+    Pricing,
+    /// Journey planning.
+    Planner,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Ingest => "ingest",
+            Service::Pricing => "pricing",
+            Service::Planner => "planner",
+        })
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Services this process runs.
+    pub services: Vec<Service>,
+    /// The city.
+    pub city: CityConfig,
+    /// Listen addresses.
+    pub server: ServerConfig,
+    /// The stream job.
+    pub stream: StreamConfig,
+    /// The ingest service.
+    pub ingest: IngestConfig,
+    /// The pricing policy in force at start.
+    pub policy: PolicyConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            services: vec![Service::Ingest, Service::Pricing, Service::Planner],
+            city: CityConfig::default(),
+            server: ServerConfig::default(),
+            stream: StreamConfig::default(),
+            ingest: IngestConfig::default(),
+            policy: PolicyConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; errors name the file, line and key.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_owned(),
+            }
+        })
+    }
+}
+
+/// Which city to load.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CityConfig {
+    /// Display name.
+    pub name: String,
+    /// An `.osm.pbf` extract; the bundled Porto Alegre extract when absent.
+    pub osm_pbf: Option<PathBuf>,
+}
+
+impl Default for CityConfig {
+    fn default() -> Self {
+        CityConfig { name: "Porto Alegre".into(), osm_pbf: None }
+    }
+}
+
+/// Listen addresses; port 0 picks a free one.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Ingest service.
+    pub ingest: SocketAddr,
+    /// Pricing service.
+    pub pricing: SocketAddr,
+    /// Planner service.
+    pub planner: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            ingest: ([127, 0, 0, 1], 50051).into(),
+            pricing: ([127, 0, 0, 1], 50052).into(),
+            planner: ([127, 0, 0, 1], 50053).into(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The address of `service`.
+    pub fn addr(&self, service: Service) -> SocketAddr {
+        match service {
+            Service::Ingest => self.ingest,
+            Service::Pricing => self.pricing,
+            Service::Planner => self.planner,
+        }
+    }
+
+    /// Every service on a free loopback port.
+    pub fn ephemeral() -> ServerConfig {
+        let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+        ServerConfig { ingest: any, pricing: any, planner: any }
+    }
+}
+
+/// The stream job.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// Worker threads.
+    pub workers: usize,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig { workers: 2 }
+    }
+}
+
+/// The speed-band policy in force at start.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// ISO 4217 currency of every price.
+    pub currency: String,
+    /// Target speed as a fraction of free flow.
+    pub target_speed_fraction: f64,
+    /// Price step per minute, cents.
+    pub step_cents: i64,
+    /// Lowest price, cents.
+    pub floor_cents: i64,
+    /// Highest price, cents.
+    pub cap_cents: i64,
+    /// Averaging window, minutes.
+    pub window_minutes: u32,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        let d = SpeedBandPolicy::default();
+        PolicyConfig {
+            currency: "BRL".into(),
+            target_speed_fraction: d.target_speed_fraction,
+            step_cents: d.step.0,
+            floor_cents: d.floor.0,
+            cap_cents: d.cap.0,
+            window_minutes: d.window_minutes,
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// The policy (validated when the platform starts).
+    pub fn to_policy(&self) -> Policy {
+        Policy {
+            rule: PricingRule::SpeedBand(SpeedBandPolicy {
+                target_speed_fraction: self.target_speed_fraction,
+                step: Cents(self.step_cents),
+                floor: Cents(self.floor_cents),
+                cap: Cents(self.cap_cents),
+                window_minutes: self.window_minutes,
+            }),
+            currency: self.currency.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../../../config/omnibus.toml");
+        let c = Config::parse(text).unwrap();
+        assert_eq!(c.services.len(), 3);
+        c.policy.to_policy().validate().unwrap();
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let err = Config::parse("[stream]\nworkers = 2\nwrokers = 3\n").unwrap_err();
+        assert!(err.starts_with("line 3:") && err.contains("wrokers"), "{err}");
+    }
+}

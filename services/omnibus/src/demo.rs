@@ -1,0 +1,316 @@
+//! `omnibus demo`: the whole loop on the bundled city, in one process.
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use omnibus::Platform;
+use omnibus::config::{Config, ServerConfig, Service};
+use omnibus_core::clock::Clock;
+use omnibus_core::policy::PricingRule;
+use omnibus_core::{Cents, City, EventTime, LatLon};
+use omnibus_proto::v1::{
+    Itinerary, LatLon as PbLatLon, Mode, PlanRequest, WatchPricesRequest, planner_client::PlannerClient,
+    pricing_client::PricingClient,
+};
+use omnibus_sim::{SimConfig, Simulation};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use tokio_stream::StreamExt;
+
+/// Options of the demo.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Vehicles in the simulated morning.
+    #[arg(long, default_value_t = 4_000)]
+    vehicles: usize,
+    /// Simulated minutes.
+    #[arg(long, default_value_t = 60)]
+    minutes: u32,
+    /// Seed of every random choice: the same seed gives the same traffic.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Worker threads of the stream job.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Directory of the ingest write-ahead log (a fresh temporary one by default).
+    #[arg(long)]
+    wal_dir: Option<std::path::PathBuf>,
+}
+
+fn hhmm(t: EventTime) -> String {
+    // Porto Alegre is UTC−3 all year.
+    let local = t.0 / 1000 - 3 * 3600;
+    format!("{:02}:{:02}", local.rem_euclid(86_400) / 3600, local.rem_euclid(3600) / 60)
+}
+
+fn money(c: Cents, currency: &str) -> String {
+    format!("{currency} {c}")
+}
+
+fn plan_request(from: LatLon, to: LatLon, at: EventTime) -> PlanRequest {
+    PlanRequest {
+        origin: Some(PbLatLon { lat: from.lat, lon: from.lon }),
+        destination: Some(PbLatLon { lat: to.lat, lon: to.lon }),
+        depart_at_ms: at.0,
+        modes: vec![Mode::Car as i32],
+        value_of_time_cents_per_hour: 0,
+    }
+}
+
+/// Trips of about 4 km straight across the hotspot, in six directions.
+fn candidate_trips(city: &City, hotspot: LatLon) -> Vec<(LatLon, LatLon)> {
+    let proj = city.network.projection();
+    let c = proj.project(hotspot);
+    (0..6)
+        .map(|i| {
+            let a = f64::from(i) * std::f64::consts::PI / 6.0;
+            let (dx, dy) = (2_000.0 * a.cos(), 2_000.0 * a.sin());
+            (proj.unproject([c[0] - dx, c[1] - dy]), proj.unproject([c[0] + dx, c[1] + dy]))
+        })
+        .filter(|(a, b)| city.area.contains(*a) && city.area.contains(*b))
+        .collect()
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let wall = Instant::now();
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "Omnibus demo: one simulated morning on the bundled city (OpenStreetMap data © OpenStreetMap contributors, ODbL)"
+    )?;
+    let city = Arc::new(City::porto_alegre());
+    writeln!(
+        out,
+        "  city        {}: {} road segments, {} junctions, {} loop detectors, {} parking facilities, {} bike stations",
+        city.name,
+        city.network.segments().len(),
+        city.network.nodes().len(),
+        city.registry.detectors.len(),
+        city.registry.parking.len(),
+        city.registry.bike_stations.len()
+    )?;
+
+    let sim_config = SimConfig {
+        seed: args.seed,
+        vehicles: args.vehicles,
+        duration_s: args.minutes * 60,
+        ..SimConfig::default()
+    };
+    let start = sim_config.start;
+    let mut sim = Simulation::new(city.clone(), sim_config);
+    let sim_clock = sim.clock();
+    let clock: Clock = Arc::new(move || sim_clock.now());
+
+    let wal_dir = match args.wal_dir {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!("omnibus-demo-{}", std::process::id())),
+    };
+    let _ = std::fs::remove_dir_all(&wal_dir);
+    let mut config = Config { server: ServerConfig::ephemeral(), ..Config::default() };
+    config.stream.workers = args.workers;
+    config.ingest.wal_dir = Some(wal_dir.clone());
+    let platform = Platform::start(city.clone(), clock, &config, None).await?;
+    let currency = platform.live.policies(|p| p.latest().policy.currency.clone());
+    let band = platform.live.policies(|p| match &p.latest().policy.rule {
+        PricingRule::SpeedBand(b) => b.clone(),
+    });
+    writeln!(
+        out,
+        "  services    ingest {}  pricing {}  planner {}  (gRPC with health and reflection)",
+        platform.addr(Service::Ingest).unwrap(),
+        platform.addr(Service::Pricing).unwrap(),
+        platform.addr(Service::Planner).unwrap()
+    )?;
+    writeln!(
+        out,
+        "  policy      speed band: +{} per minute while the {}-minute average speed is below {:.0}% of free flow, −{} above, within {}..{}",
+        money(band.step, &currency),
+        band.window_minutes,
+        band.target_speed_fraction * 100.0,
+        money(band.step, &currency),
+        money(band.floor, &currency),
+        money(band.cap, &currency)
+    )?;
+    writeln!(
+        out,
+        "  traffic     {} vehicles from {} for {} minutes, seed {}",
+        args.vehicles,
+        hhmm(start),
+        args.minutes,
+        args.seed
+    )?;
+
+    let mut planner = PlannerClient::connect(platform.endpoint(Service::Planner)).await?;
+    let mut pricing = PricingClient::connect(platform.endpoint(Service::Pricing)).await?;
+    let trips = candidate_trips(&city, sim.hotspot());
+    let mut before = Vec::new();
+    for (a, b) in &trips {
+        before.push(planner.plan(plan_request(*a, *b, start)).await?.into_inner().itineraries.remove(0));
+    }
+
+    // Count price changes as a client of the pricing service sees them.
+    let changes = Arc::new(AtomicU64::new(0));
+    let mut watch = pricing.watch_prices(WatchPricesRequest { segment_ids: vec![] }).await?.into_inner();
+    let counter = changes.clone();
+    tokio::spawn(async move {
+        while let Some(Ok(_)) = watch.next().await {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+
+    let bar = ProgressBar::new(u64::from(args.minutes));
+    bar.set_style(
+        ProgressStyle::with_template("  {prefix} [{bar:30}] {pos}/{len} min  {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut client = omnibus_sim::connect(platform.endpoint(Service::Ingest)).await?;
+    let live = platform.live.clone();
+    let drive_start = Instant::now();
+    let report = omnibus_sim::drive(&mut sim, &mut client, |stats, now| {
+        let (tolled, max) = live.read(|s| {
+            let tolled = s.segments.values().filter(|l| l.price > Cents::ZERO).count();
+            (tolled, s.segments.values().map(|l| l.price).max().unwrap_or(Cents::ZERO))
+        });
+        let rate = stats.records as f64 / drive_start.elapsed().as_secs_f64().max(1e-3);
+        bar.set_prefix(hhmm(now));
+        bar.set_position(((now.0 - start.0) / 60_000) as u64);
+        bar.set_message(format!(
+            "{:>5} driving  {:>7} records  {:>7.0} rec/s  {:>4} tolled segments  max {}",
+            stats.driving,
+            stats.records,
+            rate,
+            tolled,
+            money(max, &currency)
+        ));
+    })
+    .await
+    .context("drive the simulation through the ingest service")?;
+    bar.finish();
+    let drive_wall = drive_start.elapsed();
+
+    // Close every open minute so the prices are final, then ask the services.
+    if let Some(ingest) = &platform.ingest {
+        ingest.finish().await?;
+    }
+    let end = sim.now();
+    let mut after = Vec::new();
+    for (a, b) in &trips {
+        after.push(planner.plan(plan_request(*a, *b, end)).await?.into_inner().itineraries.remove(0));
+    }
+
+    writeln!(out)?;
+    writeln!(out, "Telemetry ingested")?;
+    writeln!(
+        out,
+        "  {} records in {} batches over gRPC in {:.1} s: {:.0} records/s ({} accepted, {} rejected); every accepted batch flushed to {}",
+        report.records_sent,
+        report.batches,
+        drive_wall.as_secs_f64(),
+        report.records_sent as f64 / drive_wall.as_secs_f64().max(1e-3),
+        report.accepted,
+        report.rejected,
+        wal_dir.join("telemetry.wal").display()
+    )?;
+    for r in &report.rejection_samples {
+        writeln!(out, "  rejected: {r}")?;
+    }
+    let counters = platform.live.read(|s| s.counters);
+    writeln!(
+        out,
+        "  stream job: {} probes, {} matched to a road segment, {} off the network",
+        counters.probes, counters.matched, counters.unmatched
+    )?;
+
+    // The most congested segments at the end of the run, as the pricing service reports them.
+    let mut congested: Vec<_> = platform.live.read(|s| {
+        s.segments
+            .iter()
+            .filter_map(|(id, l)| {
+                let ff = city.network.segments()[id.index()].free_flow.0;
+                l.window_speed
+                    .map(|v| (*id, v.0 / ff, l.price, l.vehicles))
+                    .filter(|c| c.1 < band.target_speed_fraction)
+            })
+            .collect()
+    });
+    congested.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.total_cmp(&b.1)).then(a.0.cmp(&b.0)));
+    let tolled = platform.live.read(|s| s.segments.values().filter(|l| l.price > Cents::ZERO).count());
+    writeln!(out)?;
+    writeln!(out, "Congestion and tolls at {}", hhmm(end))?;
+    writeln!(
+        out,
+        "  {} segments below the target speed; {} segments carry a toll; {} price changes streamed to a WatchPrices client",
+        congested.len(),
+        tolled,
+        changes.load(Ordering::Relaxed)
+    )?;
+    writeln!(
+        out,
+        "  {:<8} {:<38} {:<12} {:>9} {:>9} {:>12}",
+        "segment", "street", "class", "speed", "of free", "toll"
+    )?;
+    for (id, frac, _, _) in congested.iter().take(8) {
+        let seg = &city.network.segments()[id.index()];
+        let price = pricing
+            .get_price(omnibus_proto::v1::GetPriceRequest {
+                target: Some(omnibus_proto::v1::get_price_request::Target::SegmentId(u64::from(id.0))),
+            })
+            .await?
+            .into_inner();
+        writeln!(
+            out,
+            "  {:<8} {:<38} {:<12} {:>5.1} km/h {:>8.0}% {:>12}",
+            id.to_string(),
+            seg.name.as_deref().unwrap_or("(unnamed)").chars().take(38).collect::<String>(),
+            seg.class.as_str(),
+            price.avg_speed_mps * 3.6,
+            frac * 100.0,
+            money(Cents(price.price.map_or(0, |m| m.cents)), &currency)
+        )?;
+    }
+
+    // The trip across the hotspot whose cost changed most.
+    let pick = (0..trips.len()).max_by_key(|i| {
+        let toll = after[*i].toll.as_ref().map_or(0, |m| m.cents);
+        (toll, (after[*i].duration_s - before[*i].duration_s) as i64)
+    });
+    if let Some(i) = pick {
+        writeln!(out)?;
+        let (a, b) = trips[i];
+        writeln!(
+            out,
+            "A car journey across the centre, ({:.5}, {:.5}) → ({:.5}, {:.5})",
+            a.lat, a.lon, b.lat, b.lon
+        )?;
+        writeln!(
+            out,
+            "  {:<22} {:>10} {:>10} {:>12} {:>9}",
+            "planned at", "time", "distance", "toll", "segments"
+        )?;
+        for (label, it) in [
+            (format!("{} (free flow)", hhmm(start)), &before[i]),
+            (format!("{} (congested)", hhmm(end)), &after[i]),
+        ] {
+            write_itinerary(&mut out, &label, it, &currency)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "Done in {:.1} s wall time.", wall.elapsed().as_secs_f64())?;
+    platform.stop().await?;
+    let _ = std::fs::remove_dir_all(&wal_dir);
+    Ok(())
+}
+
+fn write_itinerary(out: &mut impl Write, label: &str, it: &Itinerary, currency: &str) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {:<22} {:>6.1} min {:>7.2} km {:>12} {:>9}",
+        label,
+        it.duration_s / 60.0,
+        it.distance_m / 1000.0,
+        money(Cents(it.toll.as_ref().map_or(0, |m| m.cents)), currency),
+        it.legs.first().map_or(0, |l| l.segment_ids.len())
+    )
+}

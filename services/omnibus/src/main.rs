@@ -1,0 +1,100 @@
+//! `omnibus`: run the demo, serve the services, or check a configuration.
+
+mod demo;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use omnibus::config::{Config, Service};
+use omnibus_core::clock::Clock;
+use omnibus_core::{City, EventTime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tracing::info;
+
+/// Omnibus: live telemetry in over gRPC, a timely stream job that prices
+/// congested roads, and a journey planner that sees the live prices.
+#[derive(Debug, Parser)]
+#[command(name = "omnibus", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start every service in this process on loopback, simulate an hour of
+    /// morning traffic on the bundled city at accelerated time, and show what
+    /// the platform saw: telemetry rates, congested roads, tolls, and a journey
+    /// planned before and after congestion set in. Needs no server.
+    Demo(demo::DemoArgs),
+    /// Run services with a TOML configuration (see config/omnibus.toml).
+    /// Services named here run in one process and share one live state.
+    Serve {
+        /// Which services to run; those in the configuration when omitted.
+        #[arg(value_enum)]
+        services: Vec<Service>,
+        /// Configuration file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Check a configuration file and print it with every default filled in.
+    CheckConfig {
+        /// Configuration file.
+        config: PathBuf,
+    },
+}
+
+fn system_clock() -> Clock {
+    Arc::new(|| {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        EventTime(ms)
+    })
+}
+
+fn load_city(config: &Config) -> anyhow::Result<City> {
+    match &config.city.osm_pbf {
+        None => Ok(City::porto_alegre()),
+        Some(path) => City::load(&config.city.name, path).context("load the city"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let default = if matches!(cli.command, Command::Demo(_)) { "warn" } else { "info" };
+        tracing_subscriber::EnvFilter::new(default)
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Serve { services, config } => {
+            let mut config = match config {
+                Some(path) => Config::load(&path)?,
+                None => Config::default(),
+            };
+            if !services.is_empty() {
+                config.services = services;
+            }
+            let city = Arc::new(load_city(&config)?);
+            info!(city = %city.name, segments = city.network.segments().len(), "City loaded.");
+            let platform = omnibus::Platform::start(city, system_clock(), &config, None).await?;
+            for (service, addr) in &platform.addrs {
+                info!(%service, %addr, "Serving; try: grpcurl -plaintext {addr} list");
+            }
+            tokio::signal::ctrl_c().await?;
+            info!("Shutting down.");
+            platform.stop().await
+        }
+        Command::CheckConfig { config } => {
+            let parsed = Config::load(&config)?;
+            parsed.policy.to_policy().validate().context("[policy]")?;
+            let text = toml::to_string_pretty(&parsed)?;
+            use std::io::Write;
+            writeln!(std::io::stdout(), "{text}")?;
+            Ok(())
+        }
+    }
+}
