@@ -17,6 +17,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 pub mod serving {
     use std::future::Future;
     use tokio::net::TcpListener;
+    use tokio_stream::StreamExt;
     use tokio_stream::wrappers::TcpListenerStream;
     use tonic::transport::server::Router;
 
@@ -52,6 +53,13 @@ pub mod serving {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), tonic::transport::Error> {
-        router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown).await
+        // Small replies must not wait for Nagle's algorithm (40 ms per round trip).
+        let incoming = TcpListenerStream::new(listener).map(|conn| {
+            if let Ok(stream) = &conn {
+                let _ = stream.set_nodelay(true);
+            }
+            conn
+        });
+        router.serve_with_incoming_shutdown(incoming, shutdown).await
     }
 }

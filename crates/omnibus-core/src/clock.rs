@@ -31,3 +31,13 @@ impl ManualClock {
         Arc::new(move || me.now())
     }
 }
+
+/// The system's wall clock: what binaries inject when they serve for real.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        EventTime(ms)
+    })
+}

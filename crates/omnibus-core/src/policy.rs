@@ -286,3 +286,42 @@ mod tests {
         assert_eq!(store.active_at(Minute(7)).version, 2);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_band() -> impl Strategy<Value = SpeedBandPolicy> {
+        (0.01f64..=1.0, 1i64..500, 0i64..1_000, 0i64..2_000, 1u32..=60).prop_map(
+            |(f, step, floor, extra, w)| SpeedBandPolicy {
+                target_speed_fraction: f,
+                step: Cents(step),
+                floor: Cents(floor),
+                cap: Cents(floor + extra),
+                window_minutes: w,
+            },
+        )
+    }
+
+    proptest! {
+        /// Whatever the traffic, a price stays within [floor, cap] and moves at
+        /// most one step per minute once inside the band.
+        #[test]
+        fn prices_stay_within_floor_and_cap(
+            band in any_band(),
+            start in -5_000i64..5_000,
+            speeds in proptest::collection::vec(proptest::option::of(0.0f64..2.0), 1..100),
+        ) {
+            prop_assert!(band.validate().is_ok());
+            let mut price = band.next_price(Cents(start), None);
+            prop_assert!(band.floor <= price && price <= band.cap);
+            for s in speeds {
+                let next = band.next_price(price, s);
+                prop_assert!(band.floor <= next && next <= band.cap);
+                prop_assert!((next.0 - price.0).abs() <= band.step.0);
+                price = next;
+            }
+        }
+    }
+}

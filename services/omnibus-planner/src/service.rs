@@ -6,21 +6,10 @@ use omnibus_core::{EventTime, LatLon};
 use omnibus_proto::v1::planner_server::Planner;
 use omnibus_proto::v1::{self as pb, Itinerary, Leg, Mode, Money, PlanRequest, PlanResponse};
 use std::fmt;
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tonic::{Request, Response, Status};
 use tracing::{debug, error, info, warn};
 
-/// The current time, injected so that planning never reads the wall clock itself.
-pub type Clock = Arc<dyn Fn() -> EventTime + Send + Sync>;
-
-/// A [`Clock`] reading the system's wall clock, for running the service for real.
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-        EventTime(i64::try_from(ms).unwrap_or(i64::MAX))
-    })
-}
+pub use omnibus_core::clock::{Clock, system_clock};
 
 /// A car trip request, checked.
 #[derive(Clone, Copy, Debug, PartialEq)]

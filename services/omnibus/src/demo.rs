@@ -22,7 +22,7 @@ use tokio_stream::StreamExt;
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Vehicles in the simulated morning.
-    #[arg(long, default_value_t = 4_000)]
+    #[arg(long, default_value_t = 8_000)]
     vehicles: usize,
     /// Simulated minutes.
     #[arg(long, default_value_t = 60)]
@@ -48,25 +48,31 @@ fn money(c: Cents, currency: &str) -> String {
     format!("{currency} {c}")
 }
 
-fn plan_request(from: LatLon, to: LatLon, at: EventTime) -> PlanRequest {
+/// Value of time of a driver in a hurry (cents per hour): tolls weigh little.
+const HURRIED_VALUE_OF_TIME: i64 = 50_000;
+
+fn plan_request(from: LatLon, to: LatLon, at: EventTime, value_of_time: i64) -> PlanRequest {
     PlanRequest {
         origin: Some(PbLatLon { lat: from.lat, lon: from.lon }),
         destination: Some(PbLatLon { lat: to.lat, lon: to.lon }),
         depart_at_ms: at.0,
         modes: vec![Mode::Car as i32],
-        value_of_time_cents_per_hour: 0,
+        value_of_time_cents_per_hour: value_of_time,
     }
 }
 
-/// Trips of about 4 km straight across the hotspot, in six directions.
+/// Trips straight across the hotspot: 3 and 5 km long, in eight directions.
 fn candidate_trips(city: &City, hotspot: LatLon) -> Vec<(LatLon, LatLon)> {
     let proj = city.network.projection();
     let c = proj.project(hotspot);
-    (0..6)
-        .map(|i| {
-            let a = f64::from(i) * std::f64::consts::PI / 6.0;
-            let (dx, dy) = (2_000.0 * a.cos(), 2_000.0 * a.sin());
-            (proj.unproject([c[0] - dx, c[1] - dy]), proj.unproject([c[0] + dx, c[1] + dy]))
+    [1_500.0, 2_500.0]
+        .into_iter()
+        .flat_map(|r| {
+            (0..8).map(move |i| {
+                let a = f64::from(i) * std::f64::consts::PI / 8.0;
+                let (dx, dy) = (r * a.cos(), r * a.sin());
+                (proj.unproject([c[0] - dx, c[1] - dy]), proj.unproject([c[0] + dx, c[1] + dy]))
+            })
         })
         .filter(|(a, b)| city.area.contains(*a) && city.area.contains(*b))
         .collect()
@@ -143,10 +149,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let mut planner = PlannerClient::connect(platform.endpoint(Service::Planner)).await?;
     let mut pricing = PricingClient::connect(platform.endpoint(Service::Pricing)).await?;
-    let trips = candidate_trips(&city, sim.hotspot());
+    // Plan the candidate trips at free flow; keep those with both ends on the road network.
+    let mut trips = Vec::new();
     let mut before = Vec::new();
-    for (a, b) in &trips {
-        before.push(planner.plan(plan_request(*a, *b, start)).await?.into_inner().itineraries.remove(0));
+    for (a, b) in candidate_trips(&city, sim.hotspot()) {
+        if let Ok(plan) = planner.plan(plan_request(a, b, start, 0)).await {
+            trips.push((a, b));
+            before.push(plan.into_inner().itineraries.remove(0));
+        }
     }
 
     // Count price changes as a client of the pricing service sees them.
@@ -168,7 +178,38 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut client = omnibus_sim::connect(platform.endpoint(Service::Ingest)).await?;
     let live = platform.live.clone();
     let drive_start = Instant::now();
+    // Every 5 simulated minutes, plan the candidate trips again through the
+    // planner service; keep the moment congestion cost one of them the most.
+    let runtime = tokio::runtime::Handle::current();
+    let mut peak_planner = planner.clone();
+    let mut peak: Option<Peak> = None;
     let report = omnibus_sim::drive(&mut sim, &mut client, |stats, now| {
+        if (now.0 - start.0) % 300_000 == 0 && now > start {
+            tokio::task::block_in_place(|| {
+                runtime.block_on(async {
+                    for (i, (a, b)) in trips.iter().enumerate() {
+                        let (Ok(hurried), Ok(usual)) = (
+                            peak_planner.plan(plan_request(*a, *b, now, HURRIED_VALUE_OF_TIME)).await,
+                            peak_planner.plan(plan_request(*a, *b, now, 0)).await,
+                        ) else {
+                            continue;
+                        };
+                        let candidate = Peak {
+                            trip: i,
+                            at: now,
+                            hurried: hurried.into_inner().itineraries.remove(0),
+                            usual: usual.into_inner().itineraries.remove(0),
+                        };
+                        let worse = |p: &Peak| {
+                            (cents(&p.hurried), (p.usual.duration_s - before[p.trip].duration_s) as i64)
+                        };
+                        if peak.as_ref().is_none_or(|p| worse(&candidate) > worse(p)) {
+                            peak = Some(candidate);
+                        }
+                    }
+                })
+            });
+        }
         let (tolled, max) = live.read(|s| {
             let tolled = s.segments.values().filter(|l| l.price > Cents::ZERO).count();
             (tolled, s.segments.values().map(|l| l.price).max().unwrap_or(Cents::ZERO))
@@ -197,7 +238,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let end = sim.now();
     let mut after = Vec::new();
     for (a, b) in &trips {
-        after.push(planner.plan(plan_request(*a, *b, end)).await?.into_inner().itineraries.remove(0));
+        after.push(planner.plan(plan_request(*a, *b, end, 0)).await?.into_inner().itineraries.remove(0));
     }
 
     writeln!(out)?;
@@ -271,12 +312,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )?;
     }
 
-    // The trip across the hotspot whose cost changed most.
-    let pick = (0..trips.len()).max_by_key(|i| {
-        let toll = after[*i].toll.as_ref().map_or(0, |m| m.cents);
-        (toll, (after[*i].duration_s - before[*i].duration_s) as i64)
-    });
-    if let Some(i) = pick {
+    // The trip across the hotspot that congestion changed most, as planned at
+    // free flow, at its worst moment, and at the end.
+    if let Some(p) = peak {
+        let i = p.trip;
         writeln!(out)?;
         let (a, b) = trips[i];
         writeln!(
@@ -286,13 +325,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )?;
         writeln!(
             out,
-            "  {:<22} {:>10} {:>10} {:>12} {:>9}",
-            "planned at", "time", "distance", "toll", "segments"
+            "  {:<44} {:>10} {:>10} {:>12} {:>9}",
+            "planned", "time", "distance", "toll", "segments"
         )?;
-        for (label, it) in [
-            (format!("{} (free flow)", hhmm(start)), &before[i]),
-            (format!("{} (congested)", hhmm(end)), &after[i]),
-        ] {
+        let usual = money(Cents(2_000), &currency);
+        let hurried = money(Cents(HURRIED_VALUE_OF_TIME), &currency);
+        let mut rows = vec![
+            (format!("{} free flow", hhmm(start)), &before[i]),
+            (format!("{} congested, value of time {usual}/h", hhmm(p.at)), &p.usual),
+            (format!("{} congested, value of time {hurried}/h", hhmm(p.at)), &p.hurried),
+        ];
+        if p.at != end {
+            rows.push((format!("{} at the end, value of time {usual}/h", hhmm(end)), &after[i]));
+        }
+        for (label, it) in rows {
             write_itinerary(&mut out, &label, it, &currency)?;
         }
     }
@@ -303,10 +349,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A trip planned at the moment congestion cost it the most.
+struct Peak {
+    trip: usize,
+    at: EventTime,
+    hurried: Itinerary,
+    usual: Itinerary,
+}
+
+fn cents(it: &Itinerary) -> i64 {
+    it.toll.as_ref().map_or(0, |m| m.cents)
+}
+
 fn write_itinerary(out: &mut impl Write, label: &str, it: &Itinerary, currency: &str) -> std::io::Result<()> {
     writeln!(
         out,
-        "  {:<22} {:>6.1} min {:>7.2} km {:>12} {:>9}",
+        "  {:<44} {:>6.1} min {:>7.2} km {:>12} {:>9}",
         label,
         it.duration_s / 60.0,
         it.distance_m / 1000.0,

@@ -5,8 +5,8 @@ mod demo;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use omnibus::config::{Config, Service};
-use omnibus_core::clock::Clock;
-use omnibus_core::{City, EventTime};
+use omnibus_core::City;
+use omnibus_core::clock::system_clock;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::info;
@@ -42,15 +42,6 @@ enum Command {
         /// Configuration file.
         config: PathBuf,
     },
-}
-
-fn system_clock() -> Clock {
-    Arc::new(|| {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        EventTime(ms)
-    })
 }
 
 fn load_city(config: &Config) -> anyhow::Result<City> {
