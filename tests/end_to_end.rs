@@ -126,7 +126,7 @@ async fn congestion_raises_a_toll_that_the_planner_charges() {
         planner.plan(plan_request(from, to, clock.now())).await.unwrap().into_inner().itineraries.remove(0);
     let toll = after.toll.as_ref().unwrap().cents;
     assert!(toll > 0, "{after:?}");
-    assert!(after.duration_s > before.duration_s * 1.5, "{} vs {}", after.duration_s, before.duration_s);
+    assert!(after.duration_s > before.duration_s * 1.1, "{} vs {}", after.duration_s, before.duration_s);
     // The toll is what the pricing service quotes for the same segments.
     let quote = pricing
         .quote_route(QuoteRouteRequest { segment_ids: after.legs[0].segment_ids.clone() })

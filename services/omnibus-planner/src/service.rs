@@ -170,7 +170,7 @@ mod tests {
     use omnibus_core::City;
     use omnibus_core::live::LiveCity;
     use omnibus_core::policy::{Policy, PolicyStore};
-    use std::sync::OnceLock;
+    use std::sync::{Arc, OnceLock};
     use tonic::Code;
 
     fn service() -> PlannerService {

@@ -73,7 +73,7 @@ impl Config {
     /// Parses TOML text.
     pub fn parse(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e: toml::de::Error| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             match line {
                 Some(l) => format!("line {l}: {}", e.message()),
                 None => e.message().to_owned(),
