@@ -96,19 +96,25 @@ pub struct LiveCity {
     state: Arc<RwLock<LiveState>>,
     policies: Arc<RwLock<PolicyStore>>,
     changes: broadcast::Sender<PriceChange>,
+    segment_feed: broadcast::Sender<(SegmentId, SegmentLive)>,
 }
 
 /// Capacity of the price change feed; a watcher that falls further behind is told so.
 pub const PRICE_FEED_CAPACITY: usize = 16_384;
 
+/// Capacity of the feed of every segment update (what replicas mirror).
+pub const SEGMENT_FEED_CAPACITY: usize = 131_072;
+
 impl LiveCity {
     /// An empty city state under `policies`.
     pub fn new(policies: PolicyStore) -> LiveCity {
         let (changes, _) = broadcast::channel(PRICE_FEED_CAPACITY);
+        let (segment_feed, _) = broadcast::channel(SEGMENT_FEED_CAPACITY);
         LiveCity {
             state: Arc::new(RwLock::new(LiveState::default())),
             policies: Arc::new(RwLock::new(policies)),
             changes,
+            segment_feed,
         }
     }
 
@@ -152,5 +158,41 @@ impl LiveCity {
     pub fn publish(&self, change: PriceChange) {
         // No receiver is not an error: nobody is watching.
         let _ = self.changes.send(change);
+    }
+
+    /// Subscribes to every segment update (not only price changes).
+    pub fn subscribe_segments(&self) -> broadcast::Receiver<(SegmentId, SegmentLive)> {
+        self.segment_feed.subscribe()
+    }
+
+    /// Stores a segment's new figures, announcing them and any price change.
+    /// Used by the stream job's sink and by replicas mirroring another node.
+    pub fn update_segments(&self, updates: impl IntoIterator<Item = (SegmentId, SegmentLive)>) {
+        let mut changes = Vec::new();
+        let mut fed = Vec::new();
+        self.write(|state| {
+            for (segment, live) in updates {
+                let old = state.segments.insert(segment, live).map_or(Cents::ZERO, |o| o.price);
+                if old != live.price {
+                    changes.push(PriceChange {
+                        segment,
+                        old,
+                        new: live.price,
+                        minute: live.minute,
+                        policy_version: live.policy_version,
+                    });
+                }
+                if state.latest_minute.is_none_or(|l| l < live.minute) {
+                    state.latest_minute = Some(live.minute);
+                }
+                fed.push((segment, live));
+            }
+        });
+        for c in changes {
+            self.publish(c);
+        }
+        for f in fed {
+            let _ = self.segment_feed.send(f);
+        }
     }
 }

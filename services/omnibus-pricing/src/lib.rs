@@ -4,13 +4,15 @@
 //! the pricing policy (validated, versioned, kept in an audit log; the stream
 //! job switches to a new version at the minute it takes effect).
 
-use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange};
+use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange, SegmentLive};
 use omnibus_core::policy::{Policy, PolicyError, PolicyVersion, PricingRule, SpeedBandPolicy};
 use omnibus_core::{Cents, City, Minute, SegmentId};
+use omnibus_proto::v1::pricing_client::PricingClient;
 use omnibus_proto::v1::pricing_server::{Pricing, PricingServer};
 use omnibus_proto::v1::{
     self as pb, GetPolicyRequest, GetPriceRequest, Money, PolicyRecord, Price, PriceChange,
-    QuoteRouteRequest, RouteQuote, SetPolicyRequest, WatchPricesRequest, get_price_request::Target,
+    QuoteRouteRequest, RouteQuote, SetPolicyRequest, WatchPricesRequest, WatchSegmentsRequest,
+    get_price_request::Target,
 };
 use std::collections::HashSet;
 use std::future::Future;
@@ -18,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
@@ -66,12 +69,21 @@ pub struct PricingService {
     city: Arc<City>,
     live: LiveCity,
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    upstream: Option<PricingClient<Channel>>,
 }
 
 impl PricingService {
     /// A service over the live state of `city`.
     pub fn new(city: Arc<City>, live: LiveCity) -> Self {
-        PricingService { city, live, shutdown: None }
+        PricingService { city, live, shutdown: None, upstream: None }
+    }
+
+    /// A replica: prices come from `live`, which a mirror keeps in step with the
+    /// stream node, and policy reads and changes go to the stream node's pricing
+    /// service at `upstream`, which owns the policy store.
+    pub fn with_upstream(mut self, upstream: PricingClient<Channel>) -> Self {
+        self.upstream = Some(upstream);
+        self
     }
 
     /// Ends every open watch stream when `shutdown` turns true, so that a
@@ -105,15 +117,7 @@ impl PricingService {
             PricingRule::SpeedBand(b) => b.floor,
         });
         self.live.read(|s| match s.segments.get(&segment) {
-            Some(l) => Price {
-                segment_id: u64::from(segment.0),
-                price: Some(Money { cents: l.price.0, currency }),
-                minute_start_ms: l.minute.start().0,
-                avg_speed_mps: l.window_speed.map_or(0.0, |v| v.0),
-                free_flow_speed_mps: seg.free_flow.0,
-                vehicles: l.vehicles,
-                policy_version: l.policy_version,
-            },
+            Some(l) => live_price(segment, l, seg.free_flow.0, currency),
             // Never observed: the floor of the current policy.
             None => Price {
                 segment_id: u64::from(segment.0),
@@ -211,7 +215,33 @@ pub fn record(v: &PolicyVersion) -> PolicyRecord {
     }
 }
 
-type PriceStream = Pin<Box<dyn Stream<Item = Result<PriceChange, Status>> + Send>>;
+/// The wire form of a segment's live figures.
+pub fn live_price(segment: SegmentId, l: &SegmentLive, free_flow_mps: f64, currency: String) -> Price {
+    Price {
+        segment_id: u64::from(segment.0),
+        price: Some(Money { cents: l.price.0, currency }),
+        minute_start_ms: l.minute.start().0,
+        avg_speed_mps: l.window_speed.map_or(0.0, |v| v.0),
+        free_flow_speed_mps: free_flow_mps,
+        vehicles: l.vehicles,
+        policy_version: l.policy_version,
+    }
+}
+
+/// The live figures a wire price carries (the inverse of [`live_price`]).
+pub fn segment_live(p: &Price) -> SegmentLive {
+    SegmentLive {
+        minute: omnibus_core::EventTime(p.minute_start_ms).minute(),
+        vehicles: p.vehicles,
+        loop_count: 0,
+        window_speed: (p.avg_speed_mps > 0.0).then_some(omnibus_core::MetersPerSecond(p.avg_speed_mps)),
+        price: Cents(p.price.as_ref().map_or(0, |m| m.cents)),
+        policy_version: p.policy_version,
+    }
+}
+
+type ResultStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+type PriceStream = ResultStream<PriceChange>;
 
 #[tonic::async_trait]
 impl Pricing for PricingService {
@@ -240,12 +270,7 @@ impl Pricing for PricingService {
             loop {
                 let next = tokio::select! {
                     next = rx.recv() => next,
-                    _ = async {
-                        match shutdown.as_mut() {
-                            Some(s) => { let _ = s.wait_for(|stop| *stop).await; }
-                            None => std::future::pending::<()>().await,
-                        }
-                    } => {
+                    _ = stopped(shutdown.as_mut()) => {
                         let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
                         return;
                     }
@@ -277,22 +302,92 @@ impl Pricing for PricingService {
         Ok(Response::new(stream))
     }
 
-    async fn get_policy(
+    type WatchSegmentsStream = ResultStream<Price>;
+
+    async fn watch_segments(
         &self,
-        _request: Request<GetPolicyRequest>,
-    ) -> Result<Response<PolicyRecord>, Status> {
+        request: Request<WatchSegmentsRequest>,
+    ) -> Result<Response<Self::WatchSegmentsStream>, Status> {
+        // Subscribe before the snapshot so that no update falls between them.
+        let mut rx = self.live.subscribe_segments();
+        let me = self.clone();
+        let snapshot: Vec<Price> = if request.into_inner().snapshot {
+            let currency = self.currency();
+            let net = &self.city.network;
+            self.live.read(|s| {
+                let mut all: Vec<_> = s.segments.iter().collect();
+                all.sort_by_key(|(id, _)| **id);
+                all.into_iter()
+                    .map(|(id, l)| {
+                        live_price(*id, l, net.segments()[id.index()].free_flow.0, currency.clone())
+                    })
+                    .collect()
+            })
+        } else {
+            Vec::new()
+        };
+        let mut shutdown = self.shutdown.clone();
+        let stream = async_stream(move |tx| async move {
+            for p in snapshot {
+                if tx.send(Ok(p)).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                let next = tokio::select! {
+                    next = rx.recv() => next,
+                    _ = stopped(shutdown.as_mut()) => {
+                        let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
+                        return;
+                    }
+                };
+                let (id, l) = match next {
+                    Ok(u) => u,
+                    Err(RecvError::Closed) => return,
+                    Err(RecvError::Lagged(n)) => {
+                        let _ = tx.send(Err(PricingError::Lagged(n).into())).await;
+                        return;
+                    }
+                };
+                let ff = me.city.network.segments()[id.index()].free_flow.0;
+                if tx.send(Ok(live_price(id, &l, ff, me.currency()))).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(stream))
+    }
+
+    async fn get_policy(&self, request: Request<GetPolicyRequest>) -> Result<Response<PolicyRecord>, Status> {
+        if let Some(mut upstream) = self.upstream.clone() {
+            return upstream.get_policy(request.into_inner()).await;
+        }
         Ok(Response::new(self.live.policies(|p| record(p.latest()))))
     }
 
     async fn set_policy(&self, request: Request<SetPolicyRequest>) -> Result<Response<PolicyRecord>, Status> {
+        if let Some(mut upstream) = self.upstream.clone() {
+            return upstream.set_policy(request.into_inner()).await;
+        }
         Ok(Response::new(self.set_policy_inner(request.into_inner())?))
     }
 }
 
+/// Resolves when the shutdown signal turns true (never without one).
+async fn stopped(shutdown: Option<&mut tokio::sync::watch::Receiver<bool>>) {
+    match shutdown {
+        Some(s) => {
+            let _ = s.wait_for(|stop| *stop).await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 /// A stream fed by a task through a bounded channel.
-fn async_stream<F, Fut>(body: F) -> PriceStream
+fn async_stream<T, F, Fut>(body: F) -> ResultStream<T>
 where
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<PriceChange, Status>>) -> Fut,
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::mpsc::channel(256);

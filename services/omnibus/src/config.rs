@@ -47,6 +47,18 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The pricing policy in force at start.
     pub policy: PolicyConfig,
+    /// The stream node a replica mirrors.
+    pub upstream: UpstreamConfig,
+}
+
+/// Where a process without the ingest service (and so without the stream job)
+/// gets the live state: the pricing service of the node that runs the job.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// `http://host:port` of the stream node's pricing service. Live segment
+    /// figures are mirrored from it, and policy reads and changes go to it.
+    pub pricing: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +70,7 @@ impl Default for Config {
             stream: StreamConfig::default(),
             ingest: IngestConfig::default(),
             policy: PolicyConfig::default(),
+            upstream: UpstreamConfig::default(),
         }
     }
 }

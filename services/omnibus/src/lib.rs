@@ -4,6 +4,7 @@
 //! The demo, `omnibus serve` and the end-to-end tests all start it the same way.
 
 pub mod config;
+pub mod mirror;
 
 use anyhow::Context;
 use config::{Config, Service};
@@ -14,6 +15,7 @@ use omnibus_core::policy::PolicyStore;
 use omnibus_ingest::IngestService;
 use omnibus_planner::PlannerService;
 use omnibus_pricing::PricingService;
+use omnibus_proto::v1::pricing_client::PricingClient;
 use omnibus_traffic::{Recorder, TrafficJob};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ pub struct Platform {
     pub addrs: Vec<(Service, SocketAddr)>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<Result<(), tonic::transport::Error>>>,
+    mirror: Option<JoinHandle<()>>,
 }
 
 impl Platform {
@@ -57,7 +60,21 @@ impl Platform {
             addrs: Vec::new(),
             shutdown,
             tasks: Vec::new(),
+            mirror: None,
         };
+        // Without the stream job here, mirror the stream node's live state.
+        let replica_of = match (&config.upstream.pricing, config.services.contains(&Service::Ingest)) {
+            (Some(url), false) => Some(url.as_str()),
+            _ => None,
+        };
+        if let Some(url) = replica_of {
+            platform.mirror = Some(tokio::spawn(mirror::run(
+                city.clone(),
+                live.clone(),
+                url.to_owned(),
+                platform.shutdown.subscribe(),
+            )));
+        }
         for service in &config.services {
             let addr = config.server.addr(*service);
             let listener =
@@ -82,12 +99,17 @@ impl Platform {
                     platform.ingest = Some(ingest.clone());
                     tokio::spawn(omnibus_ingest::run(listener, signal, ingest))
                 }
-                Service::Pricing => tokio::spawn(omnibus_pricing::run(
-                    listener,
-                    signal,
-                    PricingService::new(city.clone(), live.clone())
-                        .with_shutdown(platform.shutdown.subscribe()),
-                )),
+                Service::Pricing => {
+                    let mut pricing = PricingService::new(city.clone(), live.clone())
+                        .with_shutdown(platform.shutdown.subscribe());
+                    if let Some(url) = replica_of {
+                        let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+                            .with_context(|| format!("[upstream] pricing = {url:?}"))?
+                            .connect_lazy();
+                        pricing = pricing.with_upstream(PricingClient::new(channel));
+                    }
+                    tokio::spawn(omnibus_pricing::run(listener, signal, pricing))
+                }
                 Service::Planner => tokio::spawn(omnibus_planner::run(
                     listener,
                     signal,
@@ -123,6 +145,9 @@ impl Platform {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             t.await??;
+        }
+        if let Some(m) = self.mirror {
+            m.await?;
         }
         Ok(())
     }

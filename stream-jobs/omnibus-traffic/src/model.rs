@@ -171,33 +171,22 @@ impl JobOutput {
 
 /// Applies job outputs to the live city state and announces price changes.
 pub fn publish(live: &omnibus_core::live::LiveCity, outputs: &[JobOutput]) {
-    use omnibus_core::live::{PriceChange, SegmentLive};
-    let mut changes = Vec::new();
+    use omnibus_core::live::SegmentLive;
+    let mut segments = Vec::new();
     live.write(|state| {
         for out in outputs {
             match out {
-                JobOutput::Segment(s) => {
-                    state.segments.insert(
-                        s.segment,
-                        SegmentLive {
-                            minute: s.minute,
-                            vehicles: s.vehicles,
-                            loop_count: s.loop_count,
-                            window_speed: s.window_speed.map(MillimetersPerSecond::mps),
-                            price: s.price,
-                            policy_version: s.policy_version,
-                        },
-                    );
-                    if s.price != s.previous_price {
-                        changes.push(PriceChange {
-                            segment: s.segment,
-                            old: s.previous_price,
-                            new: s.price,
-                            minute: s.minute,
-                            policy_version: s.policy_version,
-                        });
-                    }
-                }
+                JobOutput::Segment(s) => segments.push((
+                    s.segment,
+                    SegmentLive {
+                        minute: s.minute,
+                        vehicles: s.vehicles,
+                        loop_count: s.loop_count,
+                        window_speed: s.window_speed.map(MillimetersPerSecond::mps),
+                        price: s.price,
+                        policy_version: s.policy_version,
+                    },
+                )),
                 JobOutput::Parking { facility, time, occupied, capacity, .. } => {
                     state.parking.insert(
                         facility.clone(),
@@ -216,7 +205,5 @@ pub fn publish(live: &omnibus_core::live::LiveCity, outputs: &[JobOutput]) {
             }
         }
     });
-    for c in changes {
-        live.publish(c);
-    }
+    live.update_segments(segments);
 }
