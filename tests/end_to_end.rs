@@ -162,3 +162,51 @@ async fn every_service_answers_health_checks() {
     }
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_every_service_as_grpcurl_would_see_it() {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let clock = ManualClock::new(T0);
+    let platform = start(&clock, None).await;
+    for (service, name) in [
+        (Service::Ingest, "omnibus.v1.Ingest"),
+        (Service::Pricing, "omnibus.v1.Pricing"),
+        (Service::Planner, "omnibus.v1.Planner"),
+    ] {
+        let channel = tonic::transport::Endpoint::from_shared(platform.endpoint(service))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = ServerReflectionClient::new(channel);
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses =
+            client.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+        let response = responses.next().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+            panic!("not a service list: {response:?}")
+        };
+        let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+        assert!(names.contains(&name), "{names:?}");
+        assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
+        // The file describing the service is served too, so requests can be built from it.
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(name.into())),
+        };
+        let mut responses =
+            client.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+        let response = responses.next().await.unwrap().unwrap();
+        assert!(
+            matches!(response.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty()),
+            "{response:?}"
+        );
+    }
+    platform.stop().await.unwrap();
+}
