@@ -179,6 +179,54 @@ impl PricingService {
     }
 }
 
+impl PricingService {
+    /// A response stream: `first`, then each item of the broadcast `rx` that
+    /// `map` keeps. It ends with `DATA_LOSS` when the receiver falls behind the
+    /// bounded feed, and with `UNAVAILABLE` when the service shuts down.
+    fn feed<T, U>(
+        &self,
+        mut rx: tokio::sync::broadcast::Receiver<T>,
+        first: Vec<U>,
+        mut map: impl FnMut(T) -> Option<U> + Send + 'static,
+    ) -> ResultStream<U>
+    where
+        T: Clone + Send + 'static,
+        U: Send + 'static,
+    {
+        let mut shutdown = self.shutdown.clone();
+        async_stream(move |tx| async move {
+            for item in first {
+                if tx.send(Ok(item)).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                let next = tokio::select! {
+                    next = rx.recv() => next,
+                    _ = stopped(shutdown.as_mut()) => {
+                        let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
+                        return;
+                    }
+                };
+                let item = match next {
+                    Ok(item) => item,
+                    Err(RecvError::Closed) => return,
+                    Err(RecvError::Lagged(n)) => {
+                        warn!(lagged = n, "Watcher fell behind the live feed.");
+                        let _ = tx.send(Err(PricingError::Lagged(n).into())).await;
+                        return;
+                    }
+                };
+                if let Some(out) = map(item)
+                    && tx.send(Ok(out)).await.is_err()
+                {
+                    return;
+                }
+            }
+        })
+    }
+}
+
 /// Converts a wire policy, naming the field at fault.
 pub fn policy_from_proto(p: pb::Policy) -> Result<Policy, PricingError> {
     let rule = match p.rule {
@@ -263,41 +311,15 @@ impl Pricing for PricingService {
         for (i, id) in request.into_inner().segment_ids.into_iter().enumerate() {
             wanted.insert(self.segment(&format!("segment_ids[{i}]"), id)?);
         }
-        let mut rx = self.live.subscribe();
         let currency = self.currency();
-        let mut shutdown = self.shutdown.clone();
-        let stream = async_stream(move |tx| async move {
-            loop {
-                let next = tokio::select! {
-                    next = rx.recv() => next,
-                    _ = stopped(shutdown.as_mut()) => {
-                        let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
-                        return;
-                    }
-                };
-                let change: LivePriceChange = match next {
-                    Ok(c) => c,
-                    Err(RecvError::Closed) => return,
-                    Err(RecvError::Lagged(n)) => {
-                        warn!(lagged = n, "Price watcher fell behind.");
-                        let _ = tx.send(Err(PricingError::Lagged(n).into())).await;
-                        return;
-                    }
-                };
-                if !wanted.is_empty() && !wanted.contains(&change.segment) {
-                    continue;
-                }
-                let msg = PriceChange {
-                    segment_id: u64::from(change.segment.0),
-                    old_price: Some(Money { cents: change.old.0, currency: currency.clone() }),
-                    new_price: Some(Money { cents: change.new.0, currency: currency.clone() }),
-                    minute_start_ms: change.minute.start().0,
-                    policy_version: change.policy_version,
-                };
-                if tx.send(Ok(msg)).await.is_err() {
-                    return;
-                }
-            }
+        let stream = self.feed(self.live.subscribe(), Vec::new(), move |change: LivePriceChange| {
+            (wanted.is_empty() || wanted.contains(&change.segment)).then(|| PriceChange {
+                segment_id: u64::from(change.segment.0),
+                old_price: Some(Money { cents: change.old.0, currency: currency.clone() }),
+                new_price: Some(Money { cents: change.new.0, currency: currency.clone() }),
+                minute_start_ms: change.minute.start().0,
+                policy_version: change.policy_version,
+            })
         });
         Ok(Response::new(stream))
     }
@@ -309,8 +331,7 @@ impl Pricing for PricingService {
         request: Request<WatchSegmentsRequest>,
     ) -> Result<Response<Self::WatchSegmentsStream>, Status> {
         // Subscribe before the snapshot so that no update falls between them.
-        let mut rx = self.live.subscribe_segments();
-        let me = self.clone();
+        let rx = self.live.subscribe_segments();
         let snapshot: Vec<Price> = if request.into_inner().snapshot {
             let currency = self.currency();
             let net = &self.city.network;
@@ -326,34 +347,10 @@ impl Pricing for PricingService {
         } else {
             Vec::new()
         };
-        let mut shutdown = self.shutdown.clone();
-        let stream = async_stream(move |tx| async move {
-            for p in snapshot {
-                if tx.send(Ok(p)).await.is_err() {
-                    return;
-                }
-            }
-            loop {
-                let next = tokio::select! {
-                    next = rx.recv() => next,
-                    _ = stopped(shutdown.as_mut()) => {
-                        let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
-                        return;
-                    }
-                };
-                let (id, l) = match next {
-                    Ok(u) => u,
-                    Err(RecvError::Closed) => return,
-                    Err(RecvError::Lagged(n)) => {
-                        let _ = tx.send(Err(PricingError::Lagged(n).into())).await;
-                        return;
-                    }
-                };
-                let ff = me.city.network.segments()[id.index()].free_flow.0;
-                if tx.send(Ok(live_price(id, &l, ff, me.currency()))).await.is_err() {
-                    return;
-                }
-            }
+        let me = self.clone();
+        let stream = self.feed(rx, snapshot, move |(id, l): (SegmentId, SegmentLive)| {
+            let ff = me.city.network.segments()[id.index()].free_flow.0;
+            Some(live_price(id, &l, ff, me.currency()))
         });
         Ok(Response::new(stream))
     }
