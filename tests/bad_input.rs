@@ -5,9 +5,10 @@ use omnibus::config::Service;
 use omnibus_core::clock::ManualClock;
 use omnibus_core::{Meters, SegmentId};
 use omnibus_proto::v1::{
-    BikeStationStatus, GetPolicyRequest, LoopDetectorCount, ParkingOccupancy, Policy, SetPolicyRequest,
-    SpeedBandPolicy, TelemetryBatch, TelemetryRecord, VehicleProbe, ingest_client::IngestClient,
-    policy::Rule, pricing_client::PricingClient, telemetry_record::Kind,
+    BikeStationStatus, ClassBand, ClassBandPolicy, GetPolicyRequest, LoopDetectorCount, MarginalCostPolicy,
+    ParkingOccupancy, Policy, SetPolicyRequest, SpeedBandPolicy, TelemetryBatch, TelemetryRecord,
+    VehicleProbe, ingest_client::IngestClient, policy::Rule, pricing_client::PricingClient,
+    telemetry_record::Kind,
 };
 use omnibus_tests::{T0, city, start};
 use tonic::Code;
@@ -243,5 +244,60 @@ async fn bad_policies_are_refused_and_change_nothing() {
     assert_eq!(set.version, before.version + 1);
     assert_eq!(pricing.get_policy(GetPolicyRequest {}).await.unwrap().into_inner(), set);
     assert_eq!(platform.live.policies(|p| p.history().len()), 2);
+
+    // ERP class bands and marginal cost: a bad road class is named by index;
+    // good ones round-trip and are versioned.
+    let erp = |class: &str| Policy {
+        rule: Some(Rule::ClassBands(ClassBandPolicy {
+            bands: vec![
+                // Returned in road-class order: the larger roads first.
+                ClassBand { road_class: class.into(), min_kmh: 45.0, max_kmh: 65.0 },
+                ClassBand { road_class: "primary".into(), min_kmh: 20.0, max_kmh: 30.0 },
+            ],
+            step_cents: 50,
+            floor_cents: 0,
+            cap_cents: 600,
+            review_minutes: 15,
+        })),
+        currency: "BRL".into(),
+    };
+    let err = pricing
+        .set_policy(SetPolicyRequest {
+            policy: Some(erp("freeway")),
+            author: "a".into(),
+            effective_from_ms: 0,
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message().starts_with("class_bands.bands[0].road_class"), "{}", err.message());
+    let set = pricing
+        .set_policy(SetPolicyRequest {
+            policy: Some(erp("motorway")),
+            author: "a".into(),
+            effective_from_ms: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(set.version, 3);
+    assert_eq!(set.policy, Some(erp("motorway")));
+    let marginal = Policy {
+        rule: Some(Rule::MarginalCost(MarginalCostPolicy {
+            value_of_time_cents_per_hour: 2_500,
+            cap_cents: 1_000,
+            flow_window_minutes: 5,
+        })),
+        currency: "BRL".into(),
+    };
+    let set = pricing
+        .set_policy(SetPolicyRequest {
+            policy: Some(marginal.clone()),
+            author: "a".into(),
+            effective_from_ms: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((set.version, set.policy), (4, Some(marginal)));
     platform.stop().await.unwrap();
 }

@@ -5,7 +5,10 @@
 //! job switches to a new version at the minute it takes effect).
 
 use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange, SegmentLive};
-use omnibus_core::policy::{Policy, PolicyError, PolicyVersion, PricingRule, SpeedBandPolicy};
+use omnibus_core::network::RoadClass;
+use omnibus_core::policy::{
+    ClassBandPolicy, MarginalCostPolicy, Policy, PolicyError, PolicyVersion, PricingRule, SpeedBandPolicy,
+};
 use omnibus_core::{Cents, City, Minute, SegmentId};
 use omnibus_proto::v1::pricing_client::PricingClient;
 use omnibus_proto::v1::pricing_server::{Pricing, PricingServer};
@@ -113,9 +116,7 @@ impl PricingService {
     pub fn price(&self, segment: SegmentId) -> Price {
         let seg = &self.city.network.segments()[segment.index()];
         let currency = self.currency();
-        let floor = self.live.policies(|p| match &p.latest().policy.rule {
-            PricingRule::SpeedBand(b) => b.floor,
-        });
+        let floor = self.live.policies(|p| p.latest().policy.rule.floor());
         self.live.read(|s| match s.segments.get(&segment) {
             Some(l) => live_price(segment, l, seg.free_flow.0, currency),
             // Never observed: the floor of the current policy.
@@ -230,13 +231,44 @@ impl PricingService {
 /// Converts a wire policy, naming the field at fault.
 pub fn policy_from_proto(p: pb::Policy) -> Result<Policy, PricingError> {
     let rule = match p.rule {
-        None => return Err(invalid("policy.rule", "name a rule (speed_band)")),
+        None => return Err(invalid("policy.rule", "name a rule (speed_band, class_bands or marginal_cost)")),
         Some(pb::policy::Rule::SpeedBand(b)) => PricingRule::SpeedBand(SpeedBandPolicy {
             target_speed_fraction: b.target_speed_fraction,
             step: Cents(b.step_cents),
             floor: Cents(b.floor_cents),
             cap: Cents(b.cap_cents),
             window_minutes: if b.window_minutes == 0 { 5 } else { b.window_minutes },
+        }),
+        Some(pb::policy::Rule::ClassBands(b)) => {
+            let mut bands = std::collections::BTreeMap::new();
+            for (i, band) in b.bands.iter().enumerate() {
+                let class = RoadClass::from_osm(&band.road_class)
+                    .filter(|c| c.as_str() == band.road_class)
+                    .ok_or_else(|| {
+                    invalid(
+                        &format!("class_bands.bands[{i}].road_class"),
+                        format!("{:?} is not a road class (motorway … service)", band.road_class),
+                    )
+                })?;
+                if bands.insert(class, (band.min_kmh, band.max_kmh)).is_some() {
+                    return Err(invalid(
+                        &format!("class_bands.bands[{i}].road_class"),
+                        format!("{class} has two bands; give each class one"),
+                    ));
+                }
+            }
+            PricingRule::ClassBands(ClassBandPolicy {
+                bands,
+                step: Cents(b.step_cents),
+                floor: Cents(b.floor_cents),
+                cap: Cents(b.cap_cents),
+                review_minutes: b.review_minutes,
+            })
+        }
+        Some(pb::policy::Rule::MarginalCost(m)) => PricingRule::MarginalCost(MarginalCostPolicy {
+            value_of_time_cents_per_hour: m.value_of_time_cents_per_hour,
+            cap: Cents(m.cap_cents),
+            flow_window_minutes: if m.flow_window_minutes == 0 { 5 } else { m.flow_window_minutes },
         }),
     };
     let policy = Policy { rule, currency: p.currency };
@@ -253,6 +285,26 @@ pub fn record(v: &PolicyVersion) -> PolicyRecord {
             floor_cents: b.floor.0,
             cap_cents: b.cap.0,
             window_minutes: b.window_minutes,
+        }),
+        PricingRule::ClassBands(b) => pb::policy::Rule::ClassBands(pb::ClassBandPolicy {
+            bands: b
+                .bands
+                .iter()
+                .map(|(class, (lo, hi))| pb::ClassBand {
+                    road_class: class.as_str().to_owned(),
+                    min_kmh: *lo,
+                    max_kmh: *hi,
+                })
+                .collect(),
+            step_cents: b.step.0,
+            floor_cents: b.floor.0,
+            cap_cents: b.cap.0,
+            review_minutes: b.review_minutes,
+        }),
+        PricingRule::MarginalCost(m) => pb::policy::Rule::MarginalCost(pb::MarginalCostPolicy {
+            value_of_time_cents_per_hour: m.value_of_time_cents_per_hour,
+            cap_cents: m.cap.0,
+            flow_window_minutes: m.flow_window_minutes,
         }),
     };
     PolicyRecord {

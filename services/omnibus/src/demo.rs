@@ -118,9 +118,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     config.ingest.wal_dir = Some(wal_dir.clone());
     let platform = Platform::start(city.clone(), clock, &config, None).await?;
     let currency = platform.live.policies(|p| p.latest().policy.currency.clone());
-    let band = platform.live.policies(|p| match &p.latest().policy.rule {
-        PricingRule::SpeedBand(b) => b.clone(),
-    });
+    let PricingRule::SpeedBand(band) = platform.live.policies(|p| p.latest().policy.rule.clone()) else {
+        anyhow::bail!("the demo runs the speed-band policy of the default configuration");
+    };
     writeln!(
         out,
         "  services    ingest {}  pricing {}  planner {}  (gRPC with health and reflection)",

@@ -3,12 +3,9 @@
 
 use crate::model::{JobOutput, SegmentMinute};
 use omnibus_core::network::RoadNetwork;
-use omnibus_core::policy::{PolicyVersion, PricingRule};
+use omnibus_core::policy::{MAX_WINDOW_MINUTES, MinuteFigures, PolicyVersion, window_speed};
 use omnibus_core::{Cents, EventTime, MillimetersPerSecond, Minute, SegmentId};
 use std::collections::{BTreeMap, VecDeque};
-
-/// Longest policy window the book keeps history for, in minutes.
-pub const MAX_WINDOW_MINUTES: i64 = 60;
 
 /// An observation routed to the worker that owns its key.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -49,8 +46,8 @@ struct MinuteObs {
 
 struct SegmentState {
     price: Cents,
-    /// Closed minutes with probes, and their average speed, oldest first.
-    history: VecDeque<(Minute, u32)>,
+    /// Closed minutes with observations, oldest first, the last hour at most.
+    recent: VecDeque<(Minute, MinuteFigures)>,
 }
 
 /// Per-worker state of the traffic job.
@@ -126,37 +123,37 @@ impl Book {
         network: &RoadNetwork,
         out: &mut Vec<JobOutput>,
     ) {
-        let PricingRule::SpeedBand(band) = &policy.policy.rule;
-        let window = i64::from(band.window_minutes);
+        let rule = &policy.policy.rule;
         let obs = self.pending.remove(&minute).unwrap_or_default();
         for s in obs.keys() {
-            self.segments.entry(*s).or_insert(SegmentState { price: Cents::ZERO, history: VecDeque::new() });
+            self.segments.entry(*s).or_insert(SegmentState { price: Cents::ZERO, recent: VecDeque::new() });
         }
         for (segment, state) in &mut self.segments {
             let o = obs.get(segment);
-            let minute_speed = o.and_then(|o| mean_of_vehicle_means(&o.vehicles));
-            if let Some(a) = minute_speed {
-                state.history.push_back((minute, a));
+            let minute_speed = o.and_then(|o| mean_of_vehicle_means(&o.vehicles)).map(MillimetersPerSecond);
+            if let Some(o) = o {
+                let figures = MinuteFigures {
+                    speed: minute_speed,
+                    vehicles: o.vehicles.len() as u32,
+                    loop_count: o.loop_count,
+                };
+                state.recent.push_back((minute, figures));
             }
-            while state.history.front().is_some_and(|(m, _)| m.0 <= minute.0 - MAX_WINDOW_MINUTES) {
-                state.history.pop_front();
+            while state.recent.front().is_some_and(|(m, _)| m.0 <= minute.0 - i64::from(MAX_WINDOW_MINUTES)) {
+                state.recent.pop_front();
             }
-            let in_window: Vec<u32> =
-                state.history.iter().filter(|(m, _)| m.0 > minute.0 - window).map(|(_, a)| *a).collect();
-            let window_speed = (!in_window.is_empty()).then(|| {
-                (in_window.iter().map(|a| u64::from(*a)).sum::<u64>() / in_window.len() as u64) as u32
-            });
-            let free_flow = network.segments()[segment.index()].free_flow.0;
-            let fraction = window_speed.map(|w| f64::from(w) / 1000.0 / free_flow);
-            let price = band.next_price(state.price, fraction);
-            if o.is_some() || window_speed.is_some() || price != state.price {
+            let recent = state.recent.make_contiguous();
+            let window = window_speed(recent, minute, rule.speed_window());
+            let price =
+                rule.next_segment_price(minute, state.price, recent, &network.segments()[segment.index()]);
+            if o.is_some() || window.is_some() || price != state.price {
                 out.push(JobOutput::Segment(SegmentMinute {
                     segment: *segment,
                     minute,
                     vehicles: o.map_or(0, |o| o.vehicles.len() as u32),
-                    minute_speed: minute_speed.map(MillimetersPerSecond),
+                    minute_speed,
                     loop_count: o.map_or(0, |o| o.loop_count),
-                    window_speed: window_speed.map(MillimetersPerSecond),
+                    window_speed: window,
                     previous_price: state.price,
                     price,
                     policy_version: policy.version,

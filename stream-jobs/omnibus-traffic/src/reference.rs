@@ -3,9 +3,9 @@
 
 use crate::dataflow::observe;
 use crate::model::{JobOutput, SegmentMinute, Telemetry};
-use omnibus_core::policy::{PolicyStore, PricingRule};
+use omnibus_core::policy::{MAX_WINDOW_MINUTES, MinuteFigures, PolicyStore, window_speed};
 use omnibus_core::{Cents, City, EventTime, MillimetersPerSecond, Minute, SegmentId};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Computes every output the job would emit for `records`, closing every minute
 /// up to (not including) `end`.
@@ -47,42 +47,42 @@ pub fn run(city: &City, policies: &PolicyStore, records: &[Telemetry], end: Minu
         push_sites(&parking, &bikes, end, &mut out);
         return out;
     };
+    // Every observed minute of every segment.
+    let mut figures: BTreeMap<SegmentId, BTreeMap<Minute, MinuteFigures>> = BTreeMap::new();
+    for ((m, s), vehicles) in &speeds {
+        let total: u64 = vehicles.values().map(|(sum, n)| sum / n).sum();
+        let f = figures.entry(*s).or_default().entry(*m).or_default();
+        f.speed = Some(MillimetersPerSecond((total / vehicles.len() as u64) as u32));
+        f.vehicles = vehicles.len() as u32;
+    }
+    for ((m, s), count) in &loops {
+        figures.entry(*s).or_default().entry(*m).or_default().loop_count = *count;
+    }
     let mut price: BTreeMap<SegmentId, Cents> = BTreeMap::new();
-    let mut minute_avg: BTreeMap<(SegmentId, Minute), u32> = BTreeMap::new();
-    let segments: BTreeSet<SegmentId> = first_seen.keys().copied().collect();
     for m in start.0..end.0 {
         let minute = Minute(m);
         let version = policies.active_at(minute);
-        let PricingRule::SpeedBand(band) = &version.policy.rule;
-        for s in &segments {
-            if first_seen[s] > minute {
+        let rule = &version.policy.rule;
+        for (s, first) in &first_seen {
+            if *first > minute {
                 continue;
             }
-            let vehicles = speeds.get(&(minute, *s));
-            let avg = vehicles.map(|v| {
-                let total: u64 = v.values().map(|(sum, n)| sum / n).sum();
-                (total / v.len() as u64) as u32
-            });
-            if let Some(a) = avg {
-                minute_avg.insert((*s, minute), a);
-            }
-            let window: Vec<u32> = (m - i64::from(band.window_minutes) + 1..=m)
-                .filter_map(|w| minute_avg.get(&(*s, Minute(w))).copied())
+            let recent: Vec<(Minute, MinuteFigures)> = figures[s]
+                .range(Minute(m - i64::from(MAX_WINDOW_MINUTES) + 1)..=minute)
+                .map(|(k, v)| (*k, *v))
                 .collect();
-            let window_speed = (!window.is_empty())
-                .then(|| (window.iter().map(|&a| u64::from(a)).sum::<u64>() / window.len() as u64) as u32);
+            let this = figures[s].get(&minute);
             let old = price.get(s).copied().unwrap_or(Cents::ZERO);
-            let free_flow = city.network.segments()[s.index()].free_flow.0;
-            let new = band.next_price(old, window_speed.map(|w| f64::from(w) / 1000.0 / free_flow));
-            let loop_count = loops.get(&(minute, *s)).copied();
-            if vehicles.is_some() || loop_count.is_some() || window_speed.is_some() || new != old {
+            let window = window_speed(&recent, minute, rule.speed_window());
+            let new = rule.next_segment_price(minute, old, &recent, &city.network.segments()[s.index()]);
+            if this.is_some() || window.is_some() || new != old {
                 out.push(JobOutput::Segment(SegmentMinute {
                     segment: *s,
                     minute,
-                    vehicles: vehicles.map_or(0, |v| v.len() as u32),
-                    minute_speed: avg.map(MillimetersPerSecond),
-                    loop_count: loop_count.unwrap_or(0),
-                    window_speed: window_speed.map(MillimetersPerSecond),
+                    vehicles: this.map_or(0, |f| f.vehicles),
+                    minute_speed: this.and_then(|f| f.speed),
+                    loop_count: this.map_or(0, |f| f.loop_count),
+                    window_speed: window,
                     previous_price: old,
                     price: new,
                     policy_version: version.version,

@@ -2,7 +2,10 @@
 //! seeded input, with one worker and with four.
 
 use omnibus_core::live::LiveCity;
-use omnibus_core::policy::{Policy, PolicyStore, PricingRule, SpeedBandPolicy};
+use omnibus_core::network::RoadClass;
+use omnibus_core::policy::{
+    ClassBandPolicy, MarginalCostPolicy, Policy, PolicyStore, PricingRule, SpeedBandPolicy,
+};
 use omnibus_core::{Cents, City, EventTime, LatLon, Meters, MetersPerSecond, MillimetersPerSecond, Minute};
 use omnibus_traffic::model::{BikeReport, LoopCount, ParkingReport, Probe, Telemetry};
 use omnibus_traffic::{JobOutput, TrafficJob, reference};
@@ -18,6 +21,8 @@ fn city() -> Arc<City> {
     CITY.get_or_init(|| Arc::new(City::porto_alegre())).clone()
 }
 
+/// A speed band, then a stricter one at minute 8, ERP class bands reviewed
+/// every 3 minutes from minute 14, marginal-cost tolls from minute 22.
 fn policies() -> PolicyStore {
     let mut store = PolicyStore::new(Policy::default(), "test").unwrap();
     let stricter = SpeedBandPolicy {
@@ -27,14 +32,25 @@ fn policies() -> PolicyStore {
         cap: Cents(300),
         window_minutes: 3,
     };
-    store
-        .set(
-            Policy { rule: PricingRule::SpeedBand(stricter), currency: "BRL".into() },
-            "test",
-            Minute(T0_MINUTE + 14),
-            Minute(0),
-        )
-        .unwrap();
+    let mut erp = ClassBandPolicy::erp();
+    erp.review_minutes = 3;
+    for class in [RoadClass::Tertiary, RoadClass::Residential, RoadClass::Unclassified, RoadClass::Service] {
+        erp.bands.insert(class, (15.0, 25.0));
+    }
+    let marginal = MarginalCostPolicy {
+        value_of_time_cents_per_hour: 1_000_000,
+        cap: Cents(900),
+        flow_window_minutes: 4,
+    };
+    for (rule, at) in [
+        (PricingRule::SpeedBand(stricter), 8),
+        (PricingRule::ClassBands(erp), 14),
+        (PricingRule::MarginalCost(marginal), 22),
+    ] {
+        store
+            .set(Policy { rule, currency: "BRL".into() }, "test", Minute(T0_MINUTE + at), Minute(0))
+            .unwrap();
+    }
     store
 }
 
@@ -140,8 +156,9 @@ async fn one_worker_matches_the_sequential_reference() {
         .filter_map(|o| if let JobOutput::Segment(s) = o { Some(s) } else { None })
         .filter(|s| s.price > Cents::ZERO)
         .collect();
-    assert!(priced.iter().any(|s| s.policy_version == 1));
-    assert!(priced.iter().any(|s| s.policy_version == 2));
+    for version in 1..=4 {
+        assert!(priced.iter().any(|s| s.policy_version == version), "no price under version {version}");
+    }
     assert!(got.iter().any(|o| matches!(o, JobOutput::Parking { .. })));
     let counters = live.read(|s| s.counters);
     assert_eq!(counters.unmatched, 30);
