@@ -211,13 +211,14 @@ async fn bad_policies_are_refused_and_change_nothing() {
             cap_cents: cap,
             window_minutes: 5,
         })),
+        parking: None,
         currency: "BRL".into(),
     };
     for (policy, field) in [
         (band(-1, 0, 0.5), "speed_band.cap_cents"),
         (band(100, 200, 0.5), "speed_band.cap_cents"),
         (band(100, 0, f64::NAN), "speed_band.target_speed_fraction"),
-        (Policy { rule: None, currency: "BRL".into() }, "policy.rule"),
+        (Policy { rule: None, parking: None, currency: "BRL".into() }, "policy.rule"),
     ] {
         let err = pricing
             .set_policy(SetPolicyRequest {
@@ -259,6 +260,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
             cap_cents: 600,
             review_minutes: 15,
         })),
+        parking: None,
         currency: "BRL".into(),
     };
     let err = pricing
@@ -280,13 +282,14 @@ async fn bad_policies_are_refused_and_change_nothing() {
         .unwrap()
         .into_inner();
     assert_eq!(set.version, 3);
-    assert_eq!(set.policy, Some(erp("motorway")));
+    assert_eq!(set.policy.unwrap().rule, erp("motorway").rule);
     let marginal = Policy {
         rule: Some(Rule::MarginalCost(MarginalCostPolicy {
             value_of_time_cents_per_hour: 2_500,
             cap_cents: 1_000,
             flow_window_minutes: 5,
         })),
+        parking: None,
         currency: "BRL".into(),
     };
     let set = pricing
@@ -298,6 +301,6 @@ async fn bad_policies_are_refused_and_change_nothing() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((set.version, set.policy), (4, Some(marginal)));
+    assert_eq!((set.version, set.policy.unwrap().rule), (4, marginal.rule));
     platform.stop().await.unwrap();
 }

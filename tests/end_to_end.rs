@@ -210,3 +210,34 @@ async fn reflection_lists_every_service_as_grpcurl_would_see_it() {
     }
     platform.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parking_occupancy_reaches_the_pricing_service() {
+    use omnibus_proto::v1::{GetParkingRequest, ParkingOccupancy};
+    let city = city();
+    let Some((facility, site)) = city.registry.parking.iter().next() else { return };
+    let clock = ManualClock::new(T0);
+    let platform = start(&clock, None).await;
+    let mut ingest = IngestClient::connect(platform.endpoint(Service::Ingest)).await.unwrap();
+    let mut pricing = PricingClient::connect(platform.endpoint(Service::Pricing)).await.unwrap();
+    let occupied = site.capacity * 9 / 10;
+    let report = TelemetryRecord {
+        kind: Some(Kind::Parking(ParkingOccupancy {
+            facility_id: facility.clone(),
+            time_ms: T0.0,
+            occupied,
+            capacity: site.capacity,
+        })),
+    };
+    let ack = ingest.ingest_batch(TelemetryBatch { records: vec![report] }).await.unwrap().into_inner();
+    assert_eq!(ack.accepted, 1);
+    platform.ingest.as_ref().unwrap().finish().await.unwrap();
+    let state =
+        pricing.get_parking(GetParkingRequest { facility_id: facility.clone() }).await.unwrap().into_inner();
+    assert_eq!((state.occupied, state.capacity, state.reported_at_ms), (occupied, site.capacity, T0.0));
+    // No review period has ended yet: the initial SFpark price.
+    assert_eq!(state.price_per_hour.unwrap().cents, 200);
+    let err = pricing.get_parking(GetParkingRequest { facility_id: "garage-x".into() }).await.unwrap_err();
+    assert!(err.message().starts_with("facility_id"), "{}", err.message());
+    platform.stop().await.unwrap();
+}

@@ -107,6 +107,7 @@ async fn a_replica_mirrors_prices_and_forwards_policy_changes() {
             cap_cents: 300,
             window_minutes: 3,
         })),
+        parking: None,
         currency: "BRL".into(),
     };
     let set = replica_pricing

@@ -43,12 +43,16 @@ pub struct PriceChange {
 /// Latest occupancy of a parking facility.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParkingLive {
-    /// When it was reported.
+    /// When it was last reported.
     pub time: EventTime,
+    /// The minute the stream job last updated it.
+    pub minute: Minute,
     /// Spaces taken.
     pub occupied: u32,
     /// Spaces in all.
     pub capacity: u32,
+    /// Demand-responsive price, cents per hour.
+    pub price_per_hour: Cents,
 }
 
 /// Latest status of a bike-share station.

@@ -311,15 +311,107 @@ impl PricingRule {
 /// A policy: a rule and the currency its amounts are in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
-    /// The rule.
+    /// The rule for road segments.
     pub rule: PricingRule,
+    /// The rule for parking.
+    #[serde(default)]
+    pub parking: ParkingPolicy,
     /// ISO 4217 code.
     pub currency: String,
 }
 
+/// Demand-responsive parking prices (SFpark): at the end of each review period a
+/// facility's hourly price rises one step where its average occupancy was at
+/// or above `high`, falls one step where below `low`, within `[min, max]`; at
+/// most one change per facility per period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParkingPolicy {
+    /// Occupancy at or above which the price rises (SFpark: 0.80).
+    pub high_occupancy: f64,
+    /// Occupancy below which the price falls (SFpark: 0.60).
+    pub low_occupancy: f64,
+    /// Change per review, cents per hour (SFpark: 25).
+    pub step_per_hour: Cents,
+    /// Lowest hourly price (SFpark: 50).
+    pub min_per_hour: Cents,
+    /// Highest hourly price (SFpark: 1,000).
+    pub max_per_hour: Cents,
+    /// Hourly price before the first review.
+    pub initial_per_hour: Cents,
+    /// Minutes in a review period (SFpark: 28 days = 40,320).
+    pub review_minutes: u32,
+}
+
+impl Default for ParkingPolicy {
+    fn default() -> Self {
+        ParkingPolicy {
+            high_occupancy: 0.8,
+            low_occupancy: 0.6,
+            step_per_hour: Cents(25),
+            min_per_hour: Cents(50),
+            max_per_hour: Cents(1_000),
+            initial_per_hour: Cents(200),
+            review_minutes: 28 * 24 * 60,
+        }
+    }
+}
+
+impl ParkingPolicy {
+    /// Checks every number.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let (lo, hi) = (self.low_occupancy, self.high_occupancy);
+        if !lo.is_finite() || !hi.is_finite() || lo < 0.0 || hi > 1.0 || lo > hi {
+            return Err(bad(
+                "parking.high_occupancy",
+                format!("need 0 <= low_occupancy ({lo}) <= high_occupancy ({hi}) <= 1"),
+            ));
+        }
+        if self.step_per_hour.0 <= 0 {
+            return Err(bad("parking.step_cents_per_hour", "must be positive"));
+        }
+        if self.min_per_hour.0 < 0 {
+            return Err(bad("parking.min_cents_per_hour", "must not be negative"));
+        }
+        if self.max_per_hour < self.min_per_hour {
+            return Err(bad(
+                "parking.max_cents_per_hour",
+                format!("max {} is below min {}", self.max_per_hour.0, self.min_per_hour.0),
+            ));
+        }
+        if self.initial_per_hour < self.min_per_hour || self.initial_per_hour > self.max_per_hour {
+            return Err(bad("parking.initial_cents_per_hour", "must lie within [min, max]"));
+        }
+        if self.review_minutes == 0 {
+            return Err(bad("parking.review_minutes", "must be positive"));
+        }
+        Ok(())
+    }
+
+    /// Whether `minute` ends a review period.
+    pub fn is_review(&self, minute: Minute) -> bool {
+        (minute.0 + 1).rem_euclid(i64::from(self.review_minutes)) == 0
+    }
+
+    /// The next hourly price given the period's mean occupancy in permille
+    /// (`None`: no report in the period, no change).
+    pub fn next_price(&self, current: Cents, mean_occupancy_permille: Option<u32>) -> Cents {
+        let step = self.step_per_hour.0;
+        let next = match mean_occupancy_permille.map(|p| f64::from(p) / 1000.0) {
+            Some(o) if o >= self.high_occupancy => current.0.saturating_add(step),
+            Some(o) if o < self.low_occupancy => current.0.saturating_sub(step),
+            _ => current.0,
+        };
+        Cents(next.clamp(self.min_per_hour.0, self.max_per_hour.0))
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
-        Policy { rule: PricingRule::SpeedBand(SpeedBandPolicy::default()), currency: "BRL".to_owned() }
+        Policy {
+            rule: PricingRule::SpeedBand(SpeedBandPolicy::default()),
+            parking: ParkingPolicy::default(),
+            currency: "BRL".to_owned(),
+        }
     }
 }
 
@@ -332,6 +424,7 @@ impl Policy {
                 format!("must be a three-letter ISO 4217 code, got {:?}", self.currency),
             ));
         }
+        self.parking.validate()?;
         match &self.rule {
             PricingRule::SpeedBand(p) => p.validate(),
             PricingRule::ClassBands(p) => p.validate(),
@@ -467,17 +560,12 @@ mod tests {
         let mut p = band();
         p.cap = Cents(-1);
         let err = store
-            .set(
-                Policy { rule: PricingRule::SpeedBand(p), currency: "BRL".into() },
-                "a",
-                Minute(5),
-                Minute(5),
-            )
+            .set(Policy { rule: PricingRule::SpeedBand(p), ..Policy::default() }, "a", Minute(5), Minute(5))
             .unwrap_err();
         assert_eq!(err.field, "speed_band.cap_cents");
         let err = store
             .set(
-                Policy { rule: PricingRule::SpeedBand(band()), currency: "BRL".into() },
+                Policy { rule: PricingRule::SpeedBand(band()), ..Policy::default() },
                 "a",
                 Minute(4),
                 Minute(5),
@@ -487,7 +575,7 @@ mod tests {
         assert_eq!(store.history().len(), 1);
         store
             .set(
-                Policy { rule: PricingRule::SpeedBand(band()), currency: "BRL".into() },
+                Policy { rule: PricingRule::SpeedBand(band()), ..Policy::default() },
                 "a",
                 Minute(7),
                 Minute(5),
@@ -653,6 +741,43 @@ mod rule_tests {
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
             prop_assert!(m.toll(lo, 1_000.0, 30.0) <= m.toll(hi, 1_000.0, 30.0));
             prop_assert!(m.toll(hi, 1_000.0, 30.0) <= Cents(cap));
+        }
+    }
+}
+
+#[cfg(test)]
+mod parking_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sfpark_by_hand() {
+        let p = ParkingPolicy { review_minutes: 60, ..ParkingPolicy::default() };
+        assert_eq!(p.next_price(Cents(200), Some(850)), Cents(225));
+        assert_eq!(p.next_price(Cents(200), Some(800)), Cents(225));
+        assert_eq!(p.next_price(Cents(200), Some(700)), Cents(200));
+        assert_eq!(p.next_price(Cents(200), Some(599)), Cents(175));
+        assert_eq!(p.next_price(Cents(50), Some(100)), Cents(50));
+        assert_eq!(p.next_price(Cents(1_000), Some(990)), Cents(1_000));
+        assert_eq!(p.next_price(Cents(200), None), Cents(200));
+        assert!(p.is_review(Minute(59)) && !p.is_review(Minute(60)));
+        let bad = ParkingPolicy { low_occupancy: 0.9, ..ParkingPolicy::default() };
+        assert_eq!(bad.validate().unwrap_err().field, "parking.high_occupancy");
+        let bad = ParkingPolicy { max_per_hour: Cents(10), ..ParkingPolicy::default() };
+        assert_eq!(bad.validate().unwrap_err().field, "parking.max_cents_per_hour");
+    }
+
+    proptest! {
+        #[test]
+        fn parking_prices_stay_within_bounds(occupancies in proptest::collection::vec(proptest::option::of(0u32..=1000), 1..200)) {
+            let p = ParkingPolicy::default();
+            let mut price = p.initial_per_hour;
+            for o in occupancies {
+                let next = p.next_price(price, o);
+                prop_assert!(p.min_per_hour <= next && next <= p.max_per_hour);
+                prop_assert!((next.0 - price.0).abs() <= p.step_per_hour.0);
+                price = next;
+            }
         }
     }
 }

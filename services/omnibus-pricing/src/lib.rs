@@ -7,15 +7,16 @@
 use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange, SegmentLive};
 use omnibus_core::network::RoadClass;
 use omnibus_core::policy::{
-    ClassBandPolicy, MarginalCostPolicy, Policy, PolicyError, PolicyVersion, PricingRule, SpeedBandPolicy,
+    ClassBandPolicy, MarginalCostPolicy, ParkingPolicy, Policy, PolicyError, PolicyVersion, PricingRule,
+    SpeedBandPolicy,
 };
 use omnibus_core::{Cents, City, Minute, SegmentId};
 use omnibus_proto::v1::pricing_client::PricingClient;
 use omnibus_proto::v1::pricing_server::{Pricing, PricingServer};
 use omnibus_proto::v1::{
-    self as pb, GetPolicyRequest, GetPriceRequest, Money, PolicyRecord, Price, PriceChange,
-    QuoteRouteRequest, RouteQuote, SetPolicyRequest, WatchPricesRequest, WatchSegmentsRequest,
-    get_price_request::Target,
+    self as pb, GetParkingRequest, GetPolicyRequest, GetPriceRequest, Money, ParkingState, PolicyRecord,
+    Price, PriceChange, QuoteRouteRequest, RouteQuote, SetPolicyRequest, WatchPricesRequest,
+    WatchSegmentsRequest, get_price_request::Target,
 };
 use std::collections::HashSet;
 use std::future::Future;
@@ -271,7 +272,19 @@ pub fn policy_from_proto(p: pb::Policy) -> Result<Policy, PricingError> {
             flow_window_minutes: if m.flow_window_minutes == 0 { 5 } else { m.flow_window_minutes },
         }),
     };
-    let policy = Policy { rule, currency: p.currency };
+    let parking = match p.parking {
+        None => ParkingPolicy::default(),
+        Some(k) => ParkingPolicy {
+            high_occupancy: k.high_occupancy,
+            low_occupancy: k.low_occupancy,
+            step_per_hour: Cents(k.step_cents_per_hour),
+            min_per_hour: Cents(k.min_cents_per_hour),
+            max_per_hour: Cents(k.max_cents_per_hour),
+            initial_per_hour: Cents(k.initial_cents_per_hour),
+            review_minutes: k.review_minutes,
+        },
+    };
+    let policy = Policy { rule, parking, currency: p.currency };
     policy.validate()?;
     Ok(policy)
 }
@@ -309,7 +322,19 @@ pub fn record(v: &PolicyVersion) -> PolicyRecord {
     };
     PolicyRecord {
         version: v.version,
-        policy: Some(pb::Policy { rule: Some(rule), currency: v.policy.currency.clone() }),
+        policy: Some(pb::Policy {
+            rule: Some(rule),
+            parking: Some(pb::ParkingPolicy {
+                high_occupancy: v.policy.parking.high_occupancy,
+                low_occupancy: v.policy.parking.low_occupancy,
+                step_cents_per_hour: v.policy.parking.step_per_hour.0,
+                min_cents_per_hour: v.policy.parking.min_per_hour.0,
+                max_cents_per_hour: v.policy.parking.max_per_hour.0,
+                initial_cents_per_hour: v.policy.parking.initial_per_hour.0,
+                review_minutes: v.policy.parking.review_minutes,
+            }),
+            currency: v.policy.currency.clone(),
+        }),
         author: v.author.clone(),
         effective_from_ms: if v.effective_from.0 == i64::MIN { 0 } else { v.effective_from.start().0 },
     }
@@ -405,6 +430,38 @@ impl Pricing for PricingService {
             Some(live_price(id, &l, ff, me.currency()))
         });
         Ok(Response::new(stream))
+    }
+
+    async fn get_parking(
+        &self,
+        request: Request<GetParkingRequest>,
+    ) -> Result<Response<ParkingState>, Status> {
+        let id = request.into_inner().facility_id;
+        let Some(site) = self.city.registry.parking.get(&id) else {
+            return Err(invalid(
+                "facility_id",
+                format!("{id:?} is not a parking facility of {}", self.city.name),
+            )
+            .into());
+        };
+        let initial = self.live.policies(|p| p.latest().policy.parking.initial_per_hour);
+        let state = self.live.read(|s| s.parking.get(&id).copied());
+        Ok(Response::new(match state {
+            Some(p) => ParkingState {
+                facility_id: id,
+                occupied: p.occupied,
+                capacity: p.capacity,
+                reported_at_ms: p.time.0,
+                price_per_hour: Some(self.money(p.price_per_hour)),
+            },
+            None => ParkingState {
+                facility_id: id,
+                occupied: 0,
+                capacity: site.capacity,
+                reported_at_ms: 0,
+                price_per_hour: Some(self.money(initial)),
+            },
+        }))
     }
 
     async fn get_policy(&self, request: Request<GetPolicyRequest>) -> Result<Response<PolicyRecord>, Status> {

@@ -208,6 +208,7 @@ impl PolicyConfig {
                 window_minutes: self.window_minutes,
             }),
             currency: self.currency.clone(),
+            ..Policy::default()
         }
     }
 }

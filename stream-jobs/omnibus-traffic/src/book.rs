@@ -57,6 +57,15 @@ pub struct Book {
     parking: BTreeMap<Minute, BTreeMap<String, (EventTime, u32, u32)>>,
     bikes: BTreeMap<Minute, BTreeMap<String, (EventTime, u32, u32)>>,
     segments: BTreeMap<SegmentId, SegmentState>,
+    facilities: BTreeMap<String, FacilityState>,
+}
+
+struct FacilityState {
+    price: Cents,
+    /// Latest report: time, occupied, capacity.
+    last: (EventTime, u32, u32),
+    /// Occupancy samples (permille) in the current review period.
+    samples: (u64, u64),
 }
 
 impl std::fmt::Debug for Book {
@@ -110,9 +119,10 @@ impl Book {
             .copied()
     }
 
-    /// Whether any segment is being priced (and so must be reviewed every minute).
+    /// Whether any segment or facility is being priced (and so must be reviewed
+    /// every minute).
     pub fn has_segments(&self) -> bool {
-        !self.segments.is_empty()
+        !self.segments.is_empty() || !self.facilities.is_empty()
     }
 
     /// Closes `minute`: every segment seen so far is reviewed under `policy`.
@@ -161,8 +171,37 @@ impl Book {
             }
             state.price = price;
         }
-        for (facility, (time, occupied, capacity)) in self.parking.remove(&minute).unwrap_or_default() {
-            out.push(JobOutput::Parking { facility, minute, time, occupied, capacity });
+        let parking = &policy.policy.parking;
+        let reports = self.parking.remove(&minute).unwrap_or_default();
+        for (id, report) in &reports {
+            let st = self.facilities.entry(id.clone()).or_insert(FacilityState {
+                price: parking.initial_per_hour,
+                last: *report,
+                samples: (0, 0),
+            });
+            st.last = *report;
+            st.samples.0 += u64::from(report.1) * 1000 / u64::from(report.2.max(1));
+            st.samples.1 += 1;
+        }
+        for (facility, st) in &mut self.facilities {
+            let mut price = st.price;
+            if parking.is_review(minute) {
+                let mean = (st.samples.1 > 0).then(|| (st.samples.0 / st.samples.1) as u32);
+                price = parking.next_price(st.price, mean);
+                st.samples = (0, 0);
+            }
+            if reports.contains_key(facility) || price != st.price {
+                out.push(JobOutput::Parking {
+                    facility: facility.clone(),
+                    minute,
+                    time: st.last.0,
+                    occupied: st.last.1,
+                    capacity: st.last.2,
+                    previous_price_per_hour: st.price,
+                    price_per_hour: price,
+                });
+            }
+            st.price = price;
         }
         for (station, (time, bikes, docks)) in self.bikes.remove(&minute).unwrap_or_default() {
             out.push(JobOutput::Bike { station, minute, time, bikes, docks });

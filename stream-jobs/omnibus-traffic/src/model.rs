@@ -131,7 +131,8 @@ pub struct SegmentMinute {
 pub enum JobOutput {
     /// A segment's minute.
     Segment(SegmentMinute),
-    /// A parking facility's latest report in a minute.
+    /// A parking facility in a minute with a report or a price change: its
+    /// latest report so far and its demand-responsive hourly price.
     Parking {
         /// Facility id.
         facility: String,
@@ -143,6 +144,10 @@ pub enum JobOutput {
         occupied: u32,
         /// Spaces in all.
         capacity: u32,
+        /// Hourly price before this minute.
+        previous_price_per_hour: Cents,
+        /// Hourly price after this minute.
+        price_per_hour: Cents,
     },
     /// A bike-share station's latest report in a minute.
     Bike {
@@ -187,11 +192,15 @@ pub fn publish(live: &omnibus_core::live::LiveCity, outputs: &[JobOutput]) {
                         policy_version: s.policy_version,
                     },
                 )),
-                JobOutput::Parking { facility, time, occupied, capacity, .. } => {
-                    state.parking.insert(
-                        facility.clone(),
-                        ParkingLive { time: *time, occupied: *occupied, capacity: *capacity },
-                    );
+                JobOutput::Parking { facility, minute, time, occupied, capacity, price_per_hour, .. } => {
+                    let live = ParkingLive {
+                        time: *time,
+                        minute: *minute,
+                        occupied: *occupied,
+                        capacity: *capacity,
+                        price_per_hour: *price_per_hour,
+                    };
+                    state.parking.insert(facility.clone(), live);
                 }
                 JobOutput::Bike { station, time, bikes, docks, .. } => {
                     state

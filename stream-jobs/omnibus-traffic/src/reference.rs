@@ -43,8 +43,10 @@ pub fn run(city: &City, policies: &PolicyStore, records: &[Telemetry], end: Minu
         }
     }
     let mut out = Vec::new();
-    let Some(start) = first_seen.values().min().copied() else {
-        push_sites(&parking, &bikes, end, &mut out);
+    let first_parking: BTreeMap<&String, Minute> =
+        parking.keys().rev().map(|(m, id)| (id, *m)).collect::<BTreeMap<_, _>>();
+    let Some(start) = first_seen.values().chain(first_parking.values()).min().copied() else {
+        push_bikes(&bikes, end, &mut out);
         return out;
     };
     // Every observed minute of every segment.
@@ -59,10 +61,46 @@ pub fn run(city: &City, policies: &PolicyStore, records: &[Telemetry], end: Minu
         figures.entry(*s).or_default().entry(*m).or_default().loop_count = *count;
     }
     let mut price: BTreeMap<SegmentId, Cents> = BTreeMap::new();
+    // Parking: hourly price, and the occupancy samples (permille) of the period.
+    let mut parking_price: BTreeMap<&String, Cents> = BTreeMap::new();
+    let mut samples: BTreeMap<&String, Vec<u64>> = BTreeMap::new();
+    let mut last_report: BTreeMap<&String, (EventTime, u32, u32)> = BTreeMap::new();
     for m in start.0..end.0 {
         let minute = Minute(m);
         let version = policies.active_at(minute);
         let rule = &version.policy.rule;
+        let rules = &version.policy.parking;
+        for (id, first) in &first_parking {
+            if *first > minute {
+                continue;
+            }
+            let report = parking.get(&(minute, (*id).clone()));
+            if let Some(r) = report {
+                last_report.insert(id, *r);
+                samples.entry(id).or_default().push(u64::from(r.1) * 1000 / u64::from(r.2.max(1)));
+            }
+            let old = *parking_price.entry(id).or_insert(rules.initial_per_hour);
+            let mut new = old;
+            if rules.is_review(minute) {
+                let period = samples.remove(id).unwrap_or_default();
+                let mean =
+                    (!period.is_empty()).then(|| (period.iter().sum::<u64>() / period.len() as u64) as u32);
+                new = rules.next_price(old, mean);
+            }
+            if report.is_some() || new != old {
+                let (time, occupied, capacity) = last_report[id];
+                out.push(JobOutput::Parking {
+                    facility: (*id).clone(),
+                    minute,
+                    time,
+                    occupied,
+                    capacity,
+                    previous_price_per_hour: old,
+                    price_per_hour: new,
+                });
+            }
+            parking_price.insert(id, new);
+        }
         for (s, first) in &first_seen {
             if *first > minute {
                 continue;
@@ -91,22 +129,13 @@ pub fn run(city: &City, policies: &PolicyStore, records: &[Telemetry], end: Minu
             price.insert(*s, new);
         }
     }
-    push_sites(&parking, &bikes, end, &mut out);
+    push_bikes(&bikes, end, &mut out);
     out
 }
 
 type Sites = BTreeMap<(Minute, String), (EventTime, u32, u32)>;
 
-fn push_sites(parking: &Sites, bikes: &Sites, end: Minute, out: &mut Vec<JobOutput>) {
-    for ((minute, facility), (time, occupied, capacity)) in parking.range(..(end, String::new())) {
-        out.push(JobOutput::Parking {
-            facility: facility.clone(),
-            minute: *minute,
-            time: *time,
-            occupied: *occupied,
-            capacity: *capacity,
-        });
-    }
+fn push_bikes(bikes: &Sites, end: Minute, out: &mut Vec<JobOutput>) {
     for ((minute, station), (time, bikes, docks)) in bikes.range(..(end, String::new())) {
         out.push(JobOutput::Bike {
             station: station.clone(),

@@ -4,7 +4,7 @@
 use omnibus_core::live::LiveCity;
 use omnibus_core::network::RoadClass;
 use omnibus_core::policy::{
-    ClassBandPolicy, MarginalCostPolicy, Policy, PolicyStore, PricingRule, SpeedBandPolicy,
+    ClassBandPolicy, MarginalCostPolicy, ParkingPolicy, Policy, PolicyStore, PricingRule, SpeedBandPolicy,
 };
 use omnibus_core::{Cents, City, EventTime, LatLon, Meters, MetersPerSecond, MillimetersPerSecond, Minute};
 use omnibus_traffic::model::{BikeReport, LoopCount, ParkingReport, Probe, Telemetry};
@@ -24,7 +24,10 @@ fn city() -> Arc<City> {
 /// A speed band, then a stricter one at minute 8, ERP class bands reviewed
 /// every 3 minutes from minute 14, marginal-cost tolls from minute 22.
 fn policies() -> PolicyStore {
-    let mut store = PolicyStore::new(Policy::default(), "test").unwrap();
+    // SFpark reviews every 5 minutes here (28 days in San Francisco).
+    let parking = ParkingPolicy { review_minutes: 5, ..ParkingPolicy::default() };
+    let mut store =
+        PolicyStore::new(Policy { parking: parking.clone(), ..Policy::default() }, "test").unwrap();
     let stricter = SpeedBandPolicy {
         target_speed_fraction: 0.6,
         step: Cents(50),
@@ -48,7 +51,12 @@ fn policies() -> PolicyStore {
         (PricingRule::MarginalCost(marginal), 22),
     ] {
         store
-            .set(Policy { rule, currency: "BRL".into() }, "test", Minute(T0_MINUTE + at), Minute(0))
+            .set(
+                Policy { rule, parking: parking.clone(), currency: "BRL".into() },
+                "test",
+                Minute(T0_MINUTE + at),
+                Minute(0),
+            )
             .unwrap();
     }
     store
@@ -159,7 +167,10 @@ async fn one_worker_matches_the_sequential_reference() {
     for version in 1..=4 {
         assert!(priced.iter().any(|s| s.policy_version == version), "no price under version {version}");
     }
-    assert!(got.iter().any(|o| matches!(o, JobOutput::Parking { .. })));
+    // Parking occupancy around 50 % makes SFpark lower the hourly price at reviews.
+    assert!(got.iter().any(
+        |o| matches!(o, JobOutput::Parking { previous_price_per_hour: a, price_per_hour: b, .. } if b < a)
+    ));
     let counters = live.read(|s| s.counters);
     assert_eq!(counters.unmatched, 30);
     assert!(counters.matched > 1000);
