@@ -8,6 +8,7 @@ use std::fmt;
 
 /// The OpenStreetMap road class of a segment, which sets its default speed and capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RoadClass {
     /// `highway=motorway` and its links.
     Motorway,

@@ -27,6 +27,7 @@ fn bad(field: &str, reason: impl Into<String>) -> PolicyError {
 /// its average speed over the window is below `target_speed_fraction` of its
 /// free-flow speed, and falls one step while it is above, within `[floor, cap]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SpeedBandPolicy {
     /// Target speed as a fraction of free-flow speed, in (0, 1].
     pub target_speed_fraction: f64,
@@ -88,6 +89,7 @@ impl SpeedBandPolicy {
 /// interval's average speed sat below its class's band, falls one step where
 /// above, and stays inside it. Classes without a band are not priced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClassBandPolicy {
     /// Target band per road class, km/h (lower, upper).
     pub bands: BTreeMap<RoadClass, (f64, f64)>,
@@ -99,6 +101,12 @@ pub struct ClassBandPolicy {
     pub cap: Cents,
     /// Minutes between reviews; prices change only at review boundaries.
     pub review_minutes: u32,
+}
+
+impl Default for ClassBandPolicy {
+    fn default() -> Self {
+        ClassBandPolicy::erp()
+    }
 }
 
 impl ClassBandPolicy {
@@ -142,6 +150,7 @@ impl ClassBandPolicy {
 /// time all v vehicles spend is v·dt/dv = 0.6·t0·(v/c)⁴ seconds, charged at the
 /// value of time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MarginalCostPolicy {
     /// Value of time, cents per hour.
     pub value_of_time_cents_per_hour: i64,
@@ -236,6 +245,7 @@ pub fn window_speed(
 
 /// Any pricing rule for road segments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PricingRule {
     /// Speed-band feedback per segment, relative to free flow.
     SpeedBand(SpeedBandPolicy),
@@ -310,11 +320,11 @@ impl PricingRule {
 
 /// A policy: a rule and the currency its amounts are in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// The rule for road segments.
     pub rule: PricingRule,
     /// The rule for parking.
-    #[serde(default)]
     pub parking: ParkingPolicy,
     /// ISO 4217 code.
     pub currency: String,
@@ -325,6 +335,7 @@ pub struct Policy {
 /// or above `high`, falls one step where below `low`, within `[min, max]`; at
 /// most one change per facility per period.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ParkingPolicy {
     /// Occupancy at or above which the price rises (SFpark: 0.80).
     pub high_occupancy: f64,

@@ -1,8 +1,7 @@
 //! The TOML configuration of `omnibus serve` and the demo. Every table and
 //! key is optional; unknown keys are errors that name the key and line.
 
-use omnibus_core::Cents;
-use omnibus_core::policy::{Policy, PricingRule, SpeedBandPolicy};
+use omnibus_core::policy::Policy;
 use omnibus_ingest::IngestConfig;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -45,8 +44,8 @@ pub struct Config {
     pub stream: StreamConfig,
     /// The ingest service.
     pub ingest: IngestConfig,
-    /// The pricing policy in force at start.
-    pub policy: PolicyConfig,
+    /// The pricing policy in force at start (validated when the platform starts).
+    pub policy: Policy,
     /// The stream node a replica mirrors.
     pub upstream: UpstreamConfig,
 }
@@ -69,7 +68,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             stream: StreamConfig::default(),
             ingest: IngestConfig::default(),
-            policy: PolicyConfig::default(),
+            policy: Policy::default(),
             upstream: UpstreamConfig::default(),
         }
     }
@@ -164,55 +163,6 @@ impl Default for StreamConfig {
     }
 }
 
-/// The speed-band policy in force at start.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PolicyConfig {
-    /// ISO 4217 currency of every price.
-    pub currency: String,
-    /// Target speed as a fraction of free flow.
-    pub target_speed_fraction: f64,
-    /// Price step per minute, cents.
-    pub step_cents: i64,
-    /// Lowest price, cents.
-    pub floor_cents: i64,
-    /// Highest price, cents.
-    pub cap_cents: i64,
-    /// Averaging window, minutes.
-    pub window_minutes: u32,
-}
-
-impl Default for PolicyConfig {
-    fn default() -> Self {
-        let d = SpeedBandPolicy::default();
-        PolicyConfig {
-            currency: "BRL".into(),
-            target_speed_fraction: d.target_speed_fraction,
-            step_cents: d.step.0,
-            floor_cents: d.floor.0,
-            cap_cents: d.cap.0,
-            window_minutes: d.window_minutes,
-        }
-    }
-}
-
-impl PolicyConfig {
-    /// The policy (validated when the platform starts).
-    pub fn to_policy(&self) -> Policy {
-        Policy {
-            rule: PricingRule::SpeedBand(SpeedBandPolicy {
-                target_speed_fraction: self.target_speed_fraction,
-                step: Cents(self.step_cents),
-                floor: Cents(self.floor_cents),
-                cap: Cents(self.cap_cents),
-                window_minutes: self.window_minutes,
-            }),
-            currency: self.currency.clone(),
-            ..Policy::default()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +172,22 @@ mod tests {
         let text = include_str!("../../../config/omnibus.toml");
         let c = Config::parse(text).unwrap();
         assert_eq!(c.services.len(), 3);
-        c.policy.to_policy().validate().unwrap();
+        assert_eq!(c.policy, Policy::default());
+        c.policy.validate().unwrap();
+    }
+
+    #[test]
+    fn other_rules_are_configured_by_name() {
+        use omnibus_core::network::RoadClass;
+        use omnibus_core::policy::PricingRule;
+        let text = "[policy.rule.class_bands]\nbands = { primary = [20.0, 30.0] }\nreview_minutes = 10\n\n[policy.parking]\nreview_minutes = 60\n";
+        let c = Config::parse(text).unwrap();
+        let PricingRule::ClassBands(b) = &c.policy.rule else { panic!("{:?}", c.policy.rule) };
+        assert_eq!(b.bands.get(&RoadClass::Primary), Some(&(20.0, 30.0)));
+        assert_eq!((b.review_minutes, c.policy.parking.review_minutes), (10, 60));
+        c.policy.validate().unwrap();
+        let err = Config::parse("[policy.rule.class_bands]\nbands = { freeway = [1.0, 2.0] }\n").unwrap_err();
+        assert!(err.starts_with("line 2:") && err.contains("freeway"), "{err}");
     }
 
     #[test]

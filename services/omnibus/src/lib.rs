@@ -49,7 +49,7 @@ impl Platform {
         config: &Config,
         recorder: Option<Recorder>,
     ) -> anyhow::Result<Platform> {
-        let policies = PolicyStore::new(config.policy.to_policy(), "configuration")
+        let policies = PolicyStore::new(config.policy.clone(), "configuration")
             .context("the [policy] table of the configuration")?;
         let live = LiveCity::new(policies);
         let (shutdown, _) = watch::channel(false);

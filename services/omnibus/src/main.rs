@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig { config } => {
             let parsed = Config::load(&config)?;
-            parsed.policy.to_policy().validate().context("[policy]")?;
+            parsed.policy.validate().context("[policy]")?;
             let text = toml::to_string_pretty(&parsed)?;
             use std::io::Write;
             writeln!(std::io::stdout(), "{text}")?;
