@@ -302,5 +302,9 @@ async fn bad_policies_are_refused_and_change_nothing() {
         .unwrap()
         .into_inner();
     assert_eq!((set.version, set.policy.unwrap().rule), (4, marginal.rule));
+    // The audit log names who changed what, from when, refused attempts excluded.
+    let history = pricing.policy_history(GetPolicyRequest {}).await.unwrap().into_inner().versions;
+    let authors: Vec<(u64, &str)> = history.iter().map(|v| (v.version, v.author.as_str())).collect();
+    assert_eq!(authors, vec![(1, "configuration"), (2, "authority"), (3, "a"), (4, "a")]);
     platform.stop().await.unwrap();
 }

@@ -14,9 +14,9 @@ use omnibus_core::{Cents, City, Minute, SegmentId};
 use omnibus_proto::v1::pricing_client::PricingClient;
 use omnibus_proto::v1::pricing_server::{Pricing, PricingServer};
 use omnibus_proto::v1::{
-    self as pb, GetParkingRequest, GetPolicyRequest, GetPriceRequest, Money, ParkingState, PolicyRecord,
-    Price, PriceChange, QuoteRouteRequest, RouteQuote, SetPolicyRequest, WatchPricesRequest,
-    WatchSegmentsRequest, get_price_request::Target,
+    self as pb, GetParkingRequest, GetPolicyRequest, GetPriceRequest, Money, ParkingState,
+    PolicyHistoryResponse, PolicyRecord, Price, PriceChange, QuoteRouteRequest, RouteQuote, SetPolicyRequest,
+    WatchPricesRequest, WatchSegmentsRequest, get_price_request::Target,
 };
 use std::collections::HashSet;
 use std::future::Future;
@@ -469,6 +469,17 @@ impl Pricing for PricingService {
             return upstream.get_policy(request.into_inner()).await;
         }
         Ok(Response::new(self.live.policies(|p| record(p.latest()))))
+    }
+
+    async fn policy_history(
+        &self,
+        request: Request<GetPolicyRequest>,
+    ) -> Result<Response<PolicyHistoryResponse>, Status> {
+        if let Some(mut upstream) = self.upstream.clone() {
+            return upstream.policy_history(request.into_inner()).await;
+        }
+        let versions = self.live.policies(|p| p.history().iter().map(record).collect());
+        Ok(Response::new(PolicyHistoryResponse { versions }))
     }
 
     async fn set_policy(&self, request: Request<SetPolicyRequest>) -> Result<Response<PolicyRecord>, Status> {
