@@ -5,7 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use omnibus::Platform;
 use omnibus::config::{Config, ServerConfig, Service};
 use omnibus_core::clock::Clock;
-use omnibus_core::policy::PricingRule;
+use omnibus_core::policy::{ClassBandPolicy, MarginalCostPolicy, PricingRule, SpeedBandPolicy};
 use omnibus_core::{Cents, City, EventTime, LatLon};
 use omnibus_proto::v1::{
     Itinerary, LatLon as PbLatLon, Mode, PlanRequest, WatchPricesRequest, planner_client::PlannerClient,
@@ -36,6 +36,69 @@ pub struct DemoArgs {
     /// Directory of the ingest write-ahead log (a fresh temporary one by default).
     #[arg(long)]
     wal_dir: Option<std::path::PathBuf>,
+    /// The road pricing rule to run.
+    #[arg(long, value_enum, default_value_t = DemoPolicy::SpeedBand)]
+    policy: DemoPolicy,
+    /// Minutes per SFpark parking review (28 days in San Francisco; short here so
+    /// that an hour shows the rule at work).
+    #[arg(long, default_value_t = 15)]
+    parking_review_minutes: u32,
+}
+
+/// Road pricing rules the demo can run, with their default settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoPolicy {
+    /// Speed-band feedback relative to each segment's free-flow speed.
+    SpeedBand,
+    /// Singapore ERP-style speed bands per road class, reviewed every 15 minutes.
+    Erp,
+    /// Marginal external congestion cost (BPR curve) at a value of time of 20/h.
+    MarginalCost,
+}
+
+impl DemoPolicy {
+    fn rule(self) -> PricingRule {
+        match self {
+            DemoPolicy::SpeedBand => PricingRule::SpeedBand(SpeedBandPolicy::default()),
+            DemoPolicy::Erp => PricingRule::ClassBands(ClassBandPolicy::erp()),
+            DemoPolicy::MarginalCost => PricingRule::MarginalCost(MarginalCostPolicy::default()),
+        }
+    }
+}
+
+/// Share of free-flow speed below which the report calls a segment congested.
+const CONGESTED_FRACTION: f64 = 0.5;
+
+fn describe(rule: &PricingRule, currency: &str) -> String {
+    match rule {
+        PricingRule::SpeedBand(b) => format!(
+            "speed band: +{} per minute while the {}-minute average speed is below {:.0}% of free flow, −{} above, within {}..{}",
+            money(b.step, currency),
+            b.window_minutes,
+            b.target_speed_fraction * 100.0,
+            money(b.step, currency),
+            money(b.floor, currency),
+            money(b.cap, currency)
+        ),
+        PricingRule::ClassBands(b) => format!(
+            "ERP class bands, reviewed every {} minutes, ±{} within {}..{}: {}",
+            b.review_minutes,
+            money(b.step, currency),
+            money(b.floor, currency),
+            money(b.cap, currency),
+            b.bands
+                .iter()
+                .map(|(c, (lo, hi))| format!("{c} {lo:.0}–{hi:.0} km/h"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        PricingRule::MarginalCost(m) => format!(
+            "marginal cost: 0.6·t0·(v/c)⁴ at {}/h value of time, flow over {} minutes, at most {}",
+            money(Cents(m.value_of_time_cents_per_hour), currency),
+            m.flow_window_minutes,
+            money(m.cap, currency)
+        ),
+    }
 }
 
 fn hhmm(t: EventTime) -> String {
@@ -116,11 +179,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = Config { server: ServerConfig::ephemeral(), ..Config::default() };
     config.stream.workers = args.workers;
     config.ingest.wal_dir = Some(wal_dir.clone());
+    config.policy.rule = args.policy.rule();
+    config.policy.parking.review_minutes = args.parking_review_minutes;
     let platform = Platform::start(city.clone(), clock, &config, None).await?;
     let currency = platform.live.policies(|p| p.latest().policy.currency.clone());
-    let PricingRule::SpeedBand(band) = platform.live.policies(|p| p.latest().policy.rule.clone()) else {
-        anyhow::bail!("the demo runs the speed-band policy of the default configuration");
-    };
+    let rule = platform.live.policies(|p| p.latest().policy.rule.clone());
     writeln!(
         out,
         "  services    ingest {}  pricing {}  planner {}  (gRPC with health and reflection)",
@@ -128,15 +191,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         platform.addr(Service::Pricing).unwrap(),
         platform.addr(Service::Planner).unwrap()
     )?;
+    writeln!(out, "  policy      {}", describe(&rule, &currency))?;
     writeln!(
         out,
-        "  policy      speed band: +{} per minute while the {}-minute average speed is below {:.0}% of free flow, −{} above, within {}..{}",
-        money(band.step, &currency),
-        band.window_minutes,
-        band.target_speed_fraction * 100.0,
-        money(band.step, &currency),
-        money(band.floor, &currency),
-        money(band.cap, &currency)
+        "  parking     SFpark: ±{}/h per {}-minute review at ≥80% / <60% occupancy",
+        money(Cents(25), &currency),
+        args.parking_review_minutes
     )?;
     writeln!(
         out,
@@ -272,7 +332,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 let ff = city.network.segments()[id.index()].free_flow.0;
                 l.window_speed
                     .map(|v| (*id, v.0 / ff, l.price, l.vehicles))
-                    .filter(|c| c.1 < band.target_speed_fraction)
+                    .filter(|c| c.1 < CONGESTED_FRACTION)
             })
             .collect()
     });
@@ -282,7 +342,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     writeln!(out, "Congestion and tolls at {}", hhmm(end))?;
     writeln!(
         out,
-        "  {} segments below the target speed; {} segments carry a toll; {} price changes streamed to a WatchPrices client",
+        "  {} segments below half their free-flow speed; {} segments carry a toll; {} price changes streamed to a WatchPrices client",
         congested.len(),
         tolled,
         changes.load(Ordering::Relaxed)
@@ -310,6 +370,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             frac * 100.0,
             money(Cents(price.price.map_or(0, |m| m.cents)), &currency)
         )?;
+    }
+
+    if !city.registry.parking.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Parking (SFpark prices from reported occupancy)")?;
+        for id in city.registry.parking.keys() {
+            let p = pricing
+                .get_parking(omnibus_proto::v1::GetParkingRequest { facility_id: id.clone() })
+                .await?
+                .into_inner();
+            writeln!(
+                out,
+                "  {:<24} {:>4}/{:<4} occupied {:>4.0}%  {:>12}/h",
+                id,
+                p.occupied,
+                p.capacity,
+                f64::from(p.occupied) * 100.0 / f64::from(p.capacity.max(1)),
+                money(Cents(p.price_per_hour.map_or(0, |m| m.cents)), &currency)
+            )?;
+        }
     }
 
     // The trip across the hotspot that congestion changed most, as planned at
