@@ -5,10 +5,10 @@ use omnibus::config::Service;
 use omnibus_core::clock::ManualClock;
 use omnibus_core::{Meters, SegmentId};
 use omnibus_proto::v1::{
-    BikeStationStatus, ClassBand, ClassBandPolicy, GetPolicyRequest, LoopDetectorCount, MarginalCostPolicy,
-    ParkingOccupancy, Policy, SetPolicyRequest, SpeedBandPolicy, TelemetryBatch, TelemetryRecord,
-    VehicleProbe, ingest_client::IngestClient, policy::Rule, pricing_client::PricingClient,
-    telemetry_record::Kind,
+    BikeStationStatus, ChargePeriod, ClassBand, ClassBandPolicy, CordonPolicy as PbCordon, GetCordonRequest,
+    GetPolicyRequest, LoopDetectorCount, MarginalCostPolicy, ParkingOccupancy, Policy, SetPolicyRequest,
+    SpeedBandPolicy, TelemetryBatch, TelemetryRecord, VehicleProbe, ingest_client::IngestClient,
+    policy::Rule, pricing_client::PricingClient, telemetry_record::Kind,
 };
 use omnibus_tests::{T0, city, start};
 use tonic::Code;
@@ -189,6 +189,14 @@ async fn each_bad_record_is_named_and_the_good_ones_are_kept() {
     platform.stop().await.unwrap();
 }
 
+fn marginal_rule() -> Option<Rule> {
+    Some(Rule::MarginalCost(MarginalCostPolicy {
+        value_of_time_cents_per_hour: 2_500,
+        cap_cents: 1_000,
+        flow_window_minutes: 5,
+    }))
+}
+
 fn probe_at(time_ms: i64) -> TelemetryRecord {
     let mut r = good_probe(3);
     if let Some(Kind::Probe(p)) = r.kind.as_mut() {
@@ -212,13 +220,14 @@ async fn bad_policies_are_refused_and_change_nothing() {
             window_minutes: 5,
         })),
         parking: None,
+        cordon: None,
         currency: "BRL".into(),
     };
     for (policy, field) in [
         (band(-1, 0, 0.5), "speed_band.cap_cents"),
         (band(100, 200, 0.5), "speed_band.cap_cents"),
         (band(100, 0, f64::NAN), "speed_band.target_speed_fraction"),
-        (Policy { rule: None, parking: None, currency: "BRL".into() }, "policy.rule"),
+        (Policy { rule: None, parking: None, cordon: None, currency: "BRL".into() }, "policy.rule"),
     ] {
         let err = pricing
             .set_policy(SetPolicyRequest {
@@ -261,6 +270,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
             review_minutes: 15,
         })),
         parking: None,
+        cordon: None,
         currency: "BRL".into(),
     };
     let err = pricing
@@ -290,6 +300,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
             flow_window_minutes: 5,
         })),
         parking: None,
+        cordon: None,
         currency: "BRL".into(),
     };
     let set = pricing
@@ -302,9 +313,53 @@ async fn bad_policies_are_refused_and_change_nothing() {
         .unwrap()
         .into_inner();
     assert_eq!((set.version, set.policy.unwrap().rule), (4, marginal.rule));
+    // Cordons: overlapping schedules and zones outside the city are refused;
+    // a good one is put in force and reported.
+    let c = platform.city.network.bounds().center();
+    let cordon = |zone_lat: f64, second_from: u32| Policy {
+        rule: marginal_rule(),
+        parking: None,
+        cordon: Some(PbCordon {
+            name: "centro".into(),
+            zone: [(-0.01, -0.01), (-0.01, 0.01), (0.01, 0.01), (0.01, -0.01)]
+                .iter()
+                .map(|(a, b)| omnibus_proto::v1::LatLon { lat: zone_lat + a, lon: c.lon + b })
+                .collect(),
+            schedule: vec![
+                ChargePeriod { from_minute: 420, to_minute: 540, charge_cents: 600 },
+                ChargePeriod { from_minute: second_from, to_minute: 1_000, charge_cents: 300 },
+            ],
+            daily_cap_cents: 1_500,
+            single_charge_minutes: 60,
+            utc_offset_minutes: -180,
+        }),
+        currency: "BRL".into(),
+    };
+    for (policy, field) in
+        [(cordon(c.lat, 500), "cordon.schedule[1]"), (cordon(48.85, 600), "cordon.zone[0]")]
+    {
+        let err = pricing
+            .set_policy(SetPolicyRequest { policy: Some(policy), author: "a".into(), effective_from_ms: 0 })
+            .await
+            .unwrap_err();
+        assert!(err.message().starts_with(field), "{} should name {field}", err.message());
+    }
+    let err = pricing.get_cordon(GetCordonRequest {}).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    pricing
+        .set_policy(SetPolicyRequest {
+            policy: Some(cordon(c.lat, 600)),
+            author: "a".into(),
+            effective_from_ms: 0,
+        })
+        .await
+        .unwrap();
+    let state = pricing.get_cordon(GetCordonRequest {}).await.unwrap().into_inner();
+    assert_eq!((state.name.as_str(), state.passages), ("centro", 0));
+
     // The audit log names who changed what, from when, refused attempts excluded.
     let history = pricing.policy_history(GetPolicyRequest {}).await.unwrap().into_inner().versions;
     let authors: Vec<(u64, &str)> = history.iter().map(|v| (v.version, v.author.as_str())).collect();
-    assert_eq!(authors, vec![(1, "configuration"), (2, "authority"), (3, "a"), (4, "a")]);
+    assert_eq!(authors, vec![(1, "configuration"), (2, "authority"), (3, "a"), (4, "a"), (5, "a")]);
     platform.stop().await.unwrap();
 }

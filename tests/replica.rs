@@ -108,6 +108,7 @@ async fn a_replica_mirrors_prices_and_forwards_policy_changes() {
             window_minutes: 3,
         })),
         parking: None,
+        cordon: None,
         currency: "BRL".into(),
     };
     let set = replica_pricing

@@ -5,6 +5,7 @@
 
 pub mod city;
 pub mod clock;
+pub mod cordon;
 pub mod geo_util;
 pub mod live;
 pub mod matcher;

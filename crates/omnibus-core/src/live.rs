@@ -79,6 +79,17 @@ pub struct JobCounters {
     pub minutes_closed: u64,
 }
 
+/// Cordon passages since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CordonLive {
+    /// Vehicles that crossed into the zone (passages).
+    pub passages: u64,
+    /// Passages that owed something.
+    pub charged: u64,
+    /// Money owed.
+    pub revenue: Cents,
+}
+
 /// The mutable part of [`LiveCity`].
 #[derive(Debug, Default)]
 pub struct LiveState {
@@ -88,6 +99,8 @@ pub struct LiveState {
     pub parking: HashMap<String, ParkingLive>,
     /// Bike-share stations by id.
     pub bikes: HashMap<String, BikeLive>,
+    /// Cordon passages and revenue.
+    pub cordon: CordonLive,
     /// Latest minute the stream job has closed.
     pub latest_minute: Option<Minute>,
     /// Counters.

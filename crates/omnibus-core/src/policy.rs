@@ -326,6 +326,8 @@ pub struct Policy {
     pub rule: PricingRule,
     /// The rule for parking.
     pub parking: ParkingPolicy,
+    /// A time-of-day cordon, charged per vehicle crossing into its zone.
+    pub cordon: Option<crate::cordon::CordonPolicy>,
     /// ISO 4217 code.
     pub currency: String,
 }
@@ -421,6 +423,7 @@ impl Default for Policy {
         Policy {
             rule: PricingRule::SpeedBand(SpeedBandPolicy::default()),
             parking: ParkingPolicy::default(),
+            cordon: None,
             currency: "BRL".to_owned(),
         }
     }
@@ -436,6 +439,9 @@ impl Policy {
             ));
         }
         self.parking.validate()?;
+        if let Some(c) = &self.cordon {
+            c.validate()?;
+        }
         match &self.rule {
             PricingRule::SpeedBand(p) => p.validate(),
             PricingRule::ClassBands(p) => p.validate(),

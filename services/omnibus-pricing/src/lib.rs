@@ -4,6 +4,7 @@
 //! the pricing policy (validated, versioned, kept in an audit log; the stream
 //! job switches to a new version at the minute it takes effect).
 
+use omnibus_core::cordon::{ChargePeriod, CordonPolicy};
 use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange, SegmentLive};
 use omnibus_core::network::RoadClass;
 use omnibus_core::policy::{
@@ -14,9 +15,9 @@ use omnibus_core::{Cents, City, Minute, SegmentId};
 use omnibus_proto::v1::pricing_client::PricingClient;
 use omnibus_proto::v1::pricing_server::{Pricing, PricingServer};
 use omnibus_proto::v1::{
-    self as pb, GetParkingRequest, GetPolicyRequest, GetPriceRequest, Money, ParkingState,
-    PolicyHistoryResponse, PolicyRecord, Price, PriceChange, QuoteRouteRequest, RouteQuote, SetPolicyRequest,
-    WatchPricesRequest, WatchSegmentsRequest, get_price_request::Target,
+    self as pb, CordonState, GetCordonRequest, GetParkingRequest, GetPolicyRequest, GetPriceRequest, Money,
+    ParkingState, PolicyHistoryResponse, PolicyRecord, Price, PriceChange, QuoteRouteRequest, RouteQuote,
+    SetPolicyRequest, WatchPricesRequest, WatchSegmentsRequest, get_price_request::Target,
 };
 use std::collections::HashSet;
 use std::future::Future;
@@ -165,6 +166,18 @@ impl PricingService {
 
     fn set_policy_inner(&self, req: SetPolicyRequest) -> Result<PolicyRecord, PricingError> {
         let policy = policy_from_proto(req.policy.ok_or_else(|| invalid("policy", "is required"))?)?;
+        if let Some(cordon) = &policy.cordon
+            && let Some(i) = cordon.zone.iter().position(|p| !self.city.area.contains(*p))
+        {
+            let p = cordon.zone[i];
+            return Err(invalid(
+                &format!("cordon.zone[{i}]"),
+                format!(
+                    "({}, {}) lies outside {}; a cordon zone must lie in the city",
+                    p.lat, p.lon, self.city.name
+                ),
+            ));
+        }
         let earliest = self.live.first_open_minute();
         let from = if req.effective_from_ms == 0 {
             earliest
@@ -284,7 +297,23 @@ pub fn policy_from_proto(p: pb::Policy) -> Result<Policy, PricingError> {
             review_minutes: k.review_minutes,
         },
     };
-    let policy = Policy { rule, parking, currency: p.currency };
+    let cordon = p.cordon.map(|c| CordonPolicy {
+        name: c.name,
+        zone: c.zone.iter().map(|p| omnibus_core::LatLon::new(p.lat, p.lon)).collect(),
+        schedule: c
+            .schedule
+            .iter()
+            .map(|p| ChargePeriod {
+                from_minute: p.from_minute,
+                to_minute: p.to_minute,
+                charge: Cents(p.charge_cents),
+            })
+            .collect(),
+        daily_cap: Cents(c.daily_cap_cents),
+        single_charge_minutes: c.single_charge_minutes,
+        utc_offset_minutes: c.utc_offset_minutes,
+    });
+    let policy = Policy { rule, parking, cordon, currency: p.currency };
     policy.validate()?;
     Ok(policy)
 }
@@ -332,6 +361,22 @@ pub fn record(v: &PolicyVersion) -> PolicyRecord {
                 max_cents_per_hour: v.policy.parking.max_per_hour.0,
                 initial_cents_per_hour: v.policy.parking.initial_per_hour.0,
                 review_minutes: v.policy.parking.review_minutes,
+            }),
+            cordon: v.policy.cordon.as_ref().map(|c| pb::CordonPolicy {
+                name: c.name.clone(),
+                zone: c.zone.iter().map(|p| pb::LatLon { lat: p.lat, lon: p.lon }).collect(),
+                schedule: c
+                    .schedule
+                    .iter()
+                    .map(|p| pb::ChargePeriod {
+                        from_minute: p.from_minute,
+                        to_minute: p.to_minute,
+                        charge_cents: p.charge.0,
+                    })
+                    .collect(),
+                daily_cap_cents: c.daily_cap.0,
+                single_charge_minutes: c.single_charge_minutes,
+                utc_offset_minutes: c.utc_offset_minutes,
             }),
             currency: v.policy.currency.clone(),
         }),
@@ -430,6 +475,22 @@ impl Pricing for PricingService {
             Some(live_price(id, &l, ff, me.currency()))
         });
         Ok(Response::new(stream))
+    }
+
+    async fn get_cordon(&self, _request: Request<GetCordonRequest>) -> Result<Response<CordonState>, Status> {
+        let minute = self.live.first_open_minute();
+        let Some(cordon) = self.live.policies(|p| p.active_at(minute).policy.cordon.clone()) else {
+            return Err(PricingError::NotFound("no cordon is in force".into()).into());
+        };
+        let (stats, closed) = self.live.read(|s| (s.cordon, s.latest_minute));
+        Ok(Response::new(CordonState {
+            name: cordon.name.clone(),
+            // Unknown until the stream job has closed a minute.
+            charge_now: closed.map(|_| self.money(cordon.charge_at(minute.start()))),
+            passages: stats.passages,
+            charged: stats.charged,
+            revenue: Some(self.money(stats.revenue)),
+        }))
     }
 
     async fn get_parking(

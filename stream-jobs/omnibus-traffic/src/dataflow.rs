@@ -3,6 +3,7 @@
 //! `PublishLive` (into the shared live state).
 
 use crate::book::{Book, Observation};
+use crate::cordon::CordonBook;
 use crate::model::{JobOutput, Telemetry, publish};
 use omnibus_core::live::LiveCity;
 use omnibus_core::{City, Minute};
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use timely::dataflow::InputHandleVec;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
-use timely::dataflow::operators::{Capability, Operator};
+use timely::dataflow::operators::{Capability, Concat, Operator};
 use timely::scheduling::Activator;
 use tokio::sync::mpsc;
 
@@ -72,8 +73,48 @@ pub fn run_workers(
             let match_city = city.clone();
             let match_live = live.clone();
             let close_live = live.clone();
-            input
-                .to_stream(scope)
+            let cordon_live = live.clone();
+            let telemetry = input.to_stream(scope);
+            // Cordon passages, per vehicle (records are already on their vehicle's worker).
+            let passages = telemetry
+                .clone()
+                .unary_frontier(Exchange::new(Telemetry::shard_key), "Cordon", move |cap, _info| {
+                    let mut cap: Option<Capability<u64>> = Some(cap);
+                    let mut book = CordonBook::default();
+                    let mut outputs = Vec::new();
+                    move |(input, frontier), output| {
+                        input.for_each_stamp(|_cap, data| {
+                            for batch in data {
+                                for record in batch.drain(..) {
+                                    if let Telemetry::Probe(p) = record {
+                                        book.add(p.vehicle, p.time, p.pos);
+                                    }
+                                }
+                            }
+                        });
+                        let bound = frontier.frontier().first().map(|t| *t as i64);
+                        let ready: Vec<Minute> =
+                            book.pending_minutes().take_while(|m| bound.is_none_or(|b| m.0 < b)).collect();
+                        for m in ready {
+                            outputs.clear();
+                            cordon_live.policies(|p| book.close(m, p, &mut outputs));
+                            if !outputs.is_empty() {
+                                let c = cap
+                                    .as_ref()
+                                    .expect("held while minutes remain")
+                                    .delayed(&(m.0.max(0) as u64));
+                                output.session(&c).give_iterator(outputs.drain(..));
+                            }
+                        }
+                        match (bound, cap.as_mut()) {
+                            (None, _) => cap = None,
+                            (Some(b), Some(c)) if (*c.time() as i64) < b => c.downgrade(&(b.max(0) as u64)),
+                            _ => {}
+                        }
+                    }
+                })
+                .container::<Vec<JobOutput>>();
+            telemetry
                 .unary(Pipeline, "MapMatch", move |_cap, info| {
                     *wake_slot.borrow_mut() = Some(activator_scope.activator_for(info.address));
                     move |input, output| {
@@ -161,6 +202,7 @@ pub fn run_workers(
                     },
                 )
                 .container::<Vec<JobOutput>>()
+                .concat(passages)
                 .sink(Pipeline, "PublishLive", move |(input, _frontier)| {
                     input.for_each_stamp(|_cap, data| {
                         for batch in data {

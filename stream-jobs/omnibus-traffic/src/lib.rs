@@ -11,6 +11,7 @@
 //! written plainly, which tests compare the dataflow against.
 
 pub mod book;
+pub mod cordon;
 pub mod dataflow;
 pub mod model;
 pub mod reference;

@@ -149,6 +149,22 @@ pub enum JobOutput {
         /// Hourly price after this minute.
         price_per_hour: Cents,
     },
+    /// A vehicle crossed into the cordon zone.
+    Cordon {
+        /// The vehicle (hash of its pseudonym).
+        vehicle: u64,
+        /// The minute of the passage.
+        minute: Minute,
+        /// The probe that first saw it inside.
+        time: EventTime,
+        /// The schedule's charge at that time.
+        charge: Cents,
+        /// What the passage adds to the vehicle's bill (after the single-charge
+        /// rule and the daily cap).
+        owed: Cents,
+        /// The policy version that priced it.
+        policy_version: u64,
+    },
     /// A bike-share station's latest report in a minute.
     Bike {
         /// Station id.
@@ -169,7 +185,9 @@ impl JobOutput {
     pub fn minute(&self) -> Minute {
         match self {
             JobOutput::Segment(s) => s.minute,
-            JobOutput::Parking { minute, .. } | JobOutput::Bike { minute, .. } => *minute,
+            JobOutput::Parking { minute, .. }
+            | JobOutput::Bike { minute, .. }
+            | JobOutput::Cordon { minute, .. } => *minute,
         }
     }
 }
@@ -201,6 +219,11 @@ pub fn publish(live: &omnibus_core::live::LiveCity, outputs: &[JobOutput]) {
                         price_per_hour: *price_per_hour,
                     };
                     state.parking.insert(facility.clone(), live);
+                }
+                JobOutput::Cordon { owed, .. } => {
+                    state.cordon.passages += 1;
+                    state.cordon.revenue = state.cordon.revenue + *owed;
+                    state.cordon.charged += u64::from(owed.0 > 0);
                 }
                 JobOutput::Bike { station, time, bikes, docks, .. } => {
                     state

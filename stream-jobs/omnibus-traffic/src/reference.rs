@@ -130,7 +130,27 @@ pub fn run(city: &City, policies: &PolicyStore, records: &[Telemetry], end: Minu
         }
     }
     push_bikes(&bikes, end, &mut out);
+    cordon_passages(policies, records, end, &mut out);
     out
+}
+
+/// Every vehicle's probes in time order, through the cordon rules.
+fn cordon_passages(policies: &PolicyStore, records: &[Telemetry], end: Minute, out: &mut Vec<JobOutput>) {
+    let mut by_vehicle: BTreeMap<u64, Vec<(EventTime, omnibus_core::LatLon)>> = BTreeMap::new();
+    for r in records {
+        if let Telemetry::Probe(p) = r
+            && p.time.minute() < end
+        {
+            by_vehicle.entry(p.vehicle).or_default().push((p.time, p.pos));
+        }
+    }
+    for (vehicle, mut probes) in by_vehicle {
+        probes.sort_by(crate::cordon::probe_order);
+        let mut state = crate::cordon::VehicleState::default();
+        for (time, pos) in probes {
+            out.extend(state.probe(vehicle, time, pos, policies));
+        }
+    }
 }
 
 type Sites = BTreeMap<(Minute, String), (EventTime, u32, u32)>;

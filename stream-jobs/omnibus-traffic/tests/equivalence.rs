@@ -1,6 +1,7 @@
 //! The timely job's outputs equal the plain sequential computation on the same
 //! seeded input, with one worker and with four.
 
+use omnibus_core::cordon::{ChargePeriod, CordonPolicy};
 use omnibus_core::live::LiveCity;
 use omnibus_core::network::RoadClass;
 use omnibus_core::policy::{
@@ -45,6 +46,14 @@ fn policies() -> PolicyStore {
         cap: Cents(900),
         flow_window_minutes: 4,
     };
+    let cordon = CordonPolicy {
+        name: "centre".into(),
+        zone: zone(&city()),
+        schedule: vec![ChargePeriod { from_minute: 0, to_minute: 1_440, charge: Cents(500) }],
+        daily_cap: Cents(1_500),
+        single_charge_minutes: 10,
+        utc_offset_minutes: 0,
+    };
     for (rule, at) in [
         (PricingRule::SpeedBand(stricter), 8),
         (PricingRule::ClassBands(erp), 14),
@@ -52,7 +61,12 @@ fn policies() -> PolicyStore {
     ] {
         store
             .set(
-                Policy { rule, parking: parking.clone(), currency: "BRL".into() },
+                Policy {
+                    rule,
+                    parking: parking.clone(),
+                    cordon: Some(cordon.clone()),
+                    currency: "BRL".into(),
+                },
                 "test",
                 Minute(T0_MINUTE + at),
                 Minute(0),
@@ -60,6 +74,18 @@ fn policies() -> PolicyStore {
             .unwrap();
     }
     store
+}
+
+/// A box of about 2 km around the network's centre.
+fn zone(city: &City) -> Vec<LatLon> {
+    let c = city.network.bounds().center();
+    let d = 0.01;
+    vec![
+        LatLon::new(c.lat - d, c.lon - d),
+        LatLon::new(c.lat - d, c.lon + d),
+        LatLon::new(c.lat + d, c.lon + d),
+        LatLon::new(c.lat + d, c.lon - d),
+    ]
 }
 
 /// Probes on 60 segments over 30 minutes (half of them congested from minute 4 to
@@ -107,6 +133,22 @@ fn workload(city: &City, seed: u64) -> Vec<Telemetry> {
                 time: EventTime((T0_MINUTE + minute) * 60_000 + rng.random_range(0..60_000)),
                 bikes: rng.random_range(0..10),
                 docks: rng.random_range(0..10),
+            }));
+        }
+        // Commuters in and out of the cordon zone every two minutes.
+        let probe = CordonPolicy { zone: zone(city), ..CordonPolicy::default() };
+        let midpoint = |s: &omnibus_core::network::Segment| s.point_at(Meters(s.length.0 / 2.0));
+        let inside = net.segments().iter().find(|s| probe.contains(midpoint(s).0)).unwrap();
+        let outside = net.segments().iter().find(|s| !probe.contains(midpoint(s).0)).unwrap();
+        for v in 0..20u64 {
+            let seg = if (minute as u64 + v) % 4 < 2 { inside } else { outside };
+            let (pos, heading_deg) = midpoint(seg);
+            out.push(Telemetry::Probe(Probe {
+                vehicle: 1 << 40 | v,
+                time: EventTime((T0_MINUTE + minute) * 60_000 + rng.random_range(0..60_000)),
+                pos,
+                speed: MillimetersPerSecond(5_000),
+                heading_deg,
             }));
         }
         // Somewhere in the river, far from any road: counted as unmatched.
@@ -167,6 +209,12 @@ async fn one_worker_matches_the_sequential_reference() {
     for version in 1..=4 {
         assert!(priced.iter().any(|s| s.policy_version == version), "no price under version {version}");
     }
+    // Commuters paid the cordon, and the single-charge rule or the cap waived some passages.
+    let passages: Vec<_> = got
+        .iter()
+        .filter_map(|o| if let JobOutput::Cordon { owed, .. } = o { Some(*owed) } else { None })
+        .collect();
+    assert!(passages.iter().any(|o| o.0 > 0) && passages.contains(&Cents::ZERO), "{passages:?}");
     // Parking occupancy around 50 % makes SFpark lower the hourly price at reviews.
     assert!(got.iter().any(
         |o| matches!(o, JobOutput::Parking { previous_price_per_hour: a, price_per_hour: b, .. } if b < a)
