@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use omnibus::Platform;
 use omnibus::config::{Config, ServerConfig, Service};
 use omnibus_core::clock::Clock;
+use omnibus_core::cordon::CordonPolicy;
 use omnibus_core::policy::{ClassBandPolicy, MarginalCostPolicy, PricingRule, SpeedBandPolicy};
 use omnibus_core::{Cents, City, EventTime, LatLon};
 use omnibus_proto::v1::{
@@ -39,6 +40,10 @@ pub struct DemoArgs {
     /// The road pricing rule to run.
     #[arg(long, value_enum, default_value_t = DemoPolicy::SpeedBand)]
     policy: DemoPolicy,
+    /// Also charge a Stockholm-style time-of-day cordon (60-minute rule, daily
+    /// cap) around the 2 km × 2 km centre of the morning's traffic.
+    #[arg(long)]
+    cordon: bool,
     /// Minutes per SFpark parking review (28 days in San Francisco; short here so
     /// that an hour shows the rule at work).
     #[arg(long, default_value_t = 15)]
@@ -64,6 +69,16 @@ impl DemoPolicy {
             DemoPolicy::MarginalCost => PricingRule::MarginalCost(MarginalCostPolicy::default()),
         }
     }
+}
+
+/// A square of `half_side` metres around `centre`, as a cordon zone.
+fn square_around(city: &City, centre: LatLon, half_side: f64) -> Vec<LatLon> {
+    let proj = city.network.projection();
+    let c = proj.project(centre);
+    [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
+        .iter()
+        .map(|(x, y)| proj.unproject([c[0] + x * half_side, c[1] + y * half_side]))
+        .collect()
 }
 
 /// Share of free-flow speed below which the report calls a segment congested.
@@ -181,6 +196,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     config.ingest.wal_dir = Some(wal_dir.clone());
     config.policy.rule = args.policy.rule();
     config.policy.parking.review_minutes = args.parking_review_minutes;
+    if args.cordon {
+        // Porto Alegre is UTC−3 all year.
+        config.policy.cordon =
+            Some(CordonPolicy::stockholm(square_around(&city, sim.hotspot(), 1_000.0), -180));
+    }
     let platform = Platform::start(city.clone(), clock, &config, None).await?;
     let currency = platform.live.policies(|p| p.latest().policy.currency.clone());
     let rule = platform.live.policies(|p| p.latest().policy.rule.clone());
@@ -192,6 +212,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         platform.addr(Service::Planner).unwrap()
     )?;
     writeln!(out, "  policy      {}", describe(&rule, &currency))?;
+    if let Some(c) = platform.live.policies(|p| p.latest().policy.cordon.clone()) {
+        writeln!(
+            out,
+            "  cordon      {}: {} periods, {} at 07:00–08:30, charged once per {} minutes, at most {} a day",
+            c.name,
+            c.schedule.len(),
+            money(c.charge_at(start), &currency),
+            c.single_charge_minutes,
+            money(c.daily_cap, &currency)
+        )?;
+    }
     writeln!(
         out,
         "  parking     SFpark: ±{}/h per {}-minute review at ≥80% / <60% occupancy",
@@ -369,6 +400,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             price.avg_speed_mps * 3.6,
             frac * 100.0,
             money(Cents(price.price.map_or(0, |m| m.cents)), &currency)
+        )?;
+    }
+
+    if platform.live.policies(|p| p.latest().policy.cordon.is_some()) {
+        let c = pricing.get_cordon(omnibus_proto::v1::GetCordonRequest {}).await?.into_inner();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Cordon \"{}\": {} vehicles entered, {} of them charged, {} owed",
+            c.name,
+            c.passages,
+            c.charged,
+            money(Cents(c.revenue.map_or(0, |m| m.cents)), &currency)
         )?;
     }
 
