@@ -121,6 +121,7 @@ impl IngestService {
             Some(dir) => {
                 let (wal, recovered) = Wal::open(dir, config.fsync)?;
                 let mut replayed = 0usize;
+                let mut late = 0usize;
                 for batch in recovered.batches {
                     let records: Vec<Telemetry> =
                         batch.records.iter().filter_map(|r| validate::replay(&city, r)).collect();
@@ -129,14 +130,24 @@ impl IngestService {
                         newest = newest.max(Some(t));
                     }
                     // Replay in log order; minutes closed on the way are closed for good.
+                    // With the lateness setting unchanged nothing is late here; with a
+                    // shorter one, records of minutes already closed are counted, not sent.
+                    let total = records.len();
                     let records: Vec<Telemetry> =
                         records.into_iter().filter(|r| r.time().minute() >= job.watermark()).collect();
+                    late += total - records.len();
                     job.send(records).await?;
                     if let Some(t) = newest {
                         job.advance(t.plus_ms(-config.allowed_lateness_ms).minute()).await?;
                     }
                 }
-                info!(replayed, truncated_bytes = recovered.truncated_bytes, dir = %dir.display(), "Write-ahead log replayed.");
+                if late > 0 {
+                    warn!(
+                        late,
+                        "Logged records fell in minutes already closed during replay (allowed_lateness_ms shortened?); they stay in the log but were not counted."
+                    );
+                }
+                info!(replayed, late, truncated_bytes = recovered.truncated_bytes, dir = %dir.display(), "Write-ahead log replayed.");
                 Some(wal)
             }
         };
