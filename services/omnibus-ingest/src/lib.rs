@@ -8,6 +8,7 @@
 //! feed the job → advance the watermark), so a record accepted is never late for
 //! the job, and the log's order is the job's order.
 
+pub mod rate;
 pub mod validate;
 pub mod wal;
 
@@ -59,12 +60,23 @@ pub enum IngestError {
     /// The stream job is gone.
     #[error("stream job: {0}")]
     Job(#[from] JobError),
+    /// The client sends faster than its share.
+    #[error("records: client {client} is over its limit of {limit} records/s; retry in {retry_ms} ms")]
+    RateLimited {
+        /// The client address.
+        client: std::net::IpAddr,
+        /// Records per second allowed.
+        limit: u32,
+        /// When the batch would fit.
+        retry_ms: u64,
+    },
 }
 
 impl From<IngestError> for Status {
     fn from(e: IngestError) -> Status {
         match e {
             IngestError::EmptyBatch => Status::invalid_argument(e.to_string()),
+            IngestError::RateLimited { .. } => Status::resource_exhausted(e.to_string()),
             IngestError::Wal(_) | IngestError::Job(_) => Status::unavailable(e.to_string()),
         }
     }
@@ -95,6 +107,7 @@ pub struct IngestService {
     config: Arc<IngestConfig>,
     feed: Arc<Mutex<Option<Feed>>>,
     counters: Arc<IngestCounters>,
+    limiter: Arc<rate::RateLimiter>,
 }
 
 impl std::fmt::Debug for IngestService {
@@ -154,6 +167,10 @@ impl IngestService {
         Ok(IngestService {
             city,
             clock,
+            limiter: Arc::new(rate::RateLimiter::new(
+                config.limits.max_records_per_second_per_client,
+                rate::monotonic(),
+            )),
             config: Arc::new(config),
             feed: Arc::new(Mutex::new(Some(Feed { job, wal, newest }))),
             counters: Arc::new(IngestCounters::default()),
@@ -167,9 +184,23 @@ impl IngestService {
 
     /// Validates, logs and feeds one batch; the acknowledgement it returns is
     /// sent only after the accepted records are durable.
-    pub async fn ingest_batch(&self, batch: TelemetryBatch) -> Result<BatchAck, IngestError> {
+    /// `client` is the sender's address, for its rate limit (none: not limited).
+    pub async fn ingest_batch(
+        &self,
+        client: Option<std::net::IpAddr>,
+        batch: TelemetryBatch,
+    ) -> Result<BatchAck, IngestError> {
         if batch.records.is_empty() {
             return Err(IngestError::EmptyBatch);
+        }
+        if let Some(client) = client
+            && let Err(wait) = self.limiter.take(client, batch.records.len())
+        {
+            return Err(IngestError::RateLimited {
+                client,
+                limit: self.config.limits.max_records_per_second_per_client,
+                retry_ms: wait.as_millis().try_into().unwrap_or(u64::MAX),
+            });
         }
         let mut guard = self.feed.lock().await;
         let feed = guard.as_mut().ok_or(IngestError::Job(JobError::Stopped))?;
@@ -240,10 +271,11 @@ impl Ingest for IngestService {
         &self,
         request: Request<Streaming<TelemetryBatch>>,
     ) -> Result<Response<IngestSummary>, Status> {
+        let client = request.remote_addr().map(|a| a.ip());
         let mut stream = request.into_inner();
         let mut summary = IngestSummary::default();
         while let Some(batch) = stream.next().await {
-            let ack = self.ingest_batch(batch?).await.map_err(|e| {
+            let ack = self.ingest_batch(client, batch?).await.map_err(|e| {
                 let status = Status::from(e);
                 Status::new(
                     status.code(),
@@ -264,7 +296,8 @@ impl Ingest for IngestService {
     }
 
     async fn ingest_batch(&self, request: Request<TelemetryBatch>) -> Result<Response<BatchAck>, Status> {
-        let ack = IngestService::ingest_batch(self, request.into_inner()).await?;
+        let client = request.remote_addr().map(|a| a.ip());
+        let ack = IngestService::ingest_batch(self, client, request.into_inner()).await?;
         self.record(&ack);
         Ok(Response::new(ack))
     }

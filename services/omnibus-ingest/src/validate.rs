@@ -20,6 +20,8 @@ pub struct Limits {
     pub max_speed_mps: f64,
     /// Longest vehicle or facility id, bytes.
     pub max_id_len: usize,
+    /// Records per second one client address may send (0: unlimited).
+    pub max_records_per_second_per_client: u32,
 }
 
 impl Default for Limits {
@@ -30,6 +32,7 @@ impl Default for Limits {
             max_age_ms: 24 * 3_600_000,
             max_speed_mps: 70.0,
             max_id_len: 64,
+            max_records_per_second_per_client: 200_000,
         }
     }
 }
