@@ -1,0 +1,11 @@
+//! The Linear Road benchmark (Arasu et al., VLDB 2004) on Omnibus: the input
+//! tuple format ([`tuple`]) and the variable-tolling rules as a plain
+//! sequential program ([`reference`]) — segment statistics per minute, tolls,
+//! accident detection and alerts, account balances and daily expenditures —
+//! which the streaming implementation is checked against.
+
+pub mod reference;
+pub mod tuple;
+
+pub use reference::{Output, run};
+pub use tuple::{ParseError, PositionReport, Tuple, parse, parse_history};

@@ -1,0 +1,284 @@
+//! The Linear Road rules as a plain sequential program over time-ordered
+//! tuples: segment statistics, tolls, accidents, notifications, and the
+//! account-balance and daily-expenditure queries.
+
+use crate::tuple::{EXIT_LANE, PositionReport, Tuple};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Reports at one position in a row that make a car stopped.
+pub const STOPPED_AFTER: u32 = 4;
+/// Segments downstream of an accident's segment that are warned and untolled.
+pub const ACCIDENT_REACH: u32 = 4;
+
+/// What the rules emit (the emit time, a wall-clock reading, is added by
+/// whoever runs them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Output {
+    /// `(0, VID, Time, Emit, LAV, Toll)`: the toll for the segment a car entered.
+    Toll {
+        /// The car.
+        vid: u32,
+        /// Time of the report that entered the segment.
+        time: u32,
+        /// Latest average velocity of the segment, mph.
+        lav: u32,
+        /// The toll.
+        toll: u32,
+    },
+    /// `(1, Time, Emit, Seg)`: an accident ahead, sent to the car that entered.
+    Accident {
+        /// The car told.
+        vid: u32,
+        /// Time of its report.
+        time: u32,
+        /// The accident's segment.
+        seg: u32,
+    },
+    /// `(2, Time, Emit, ResultTime, QID, Bal)`.
+    Balance {
+        /// Query time.
+        time: u32,
+        /// Query id.
+        qid: u32,
+        /// Time of the last charge the balance includes.
+        result_time: u32,
+        /// Tolls charged so far.
+        balance: u64,
+    },
+    /// `(3, Time, Emit, QID, Bal)`.
+    DailyExpenditure {
+        /// Query time.
+        time: u32,
+        /// Query id.
+        qid: u32,
+        /// Tolls of that day on that expressway.
+        balance: u64,
+    },
+}
+
+/// Mean over cars of each car's mean speed in one segment and minute, summed
+/// in car order so that every implementation gets the same float.
+pub fn minute_average(cars: &BTreeMap<u32, (u64, u64)>) -> Option<f64> {
+    if cars.is_empty() {
+        return None;
+    }
+    let sum: f64 = cars.values().map(|(s, n)| *s as f64 / *n as f64).sum();
+    Some(sum / cars.len() as f64)
+}
+
+/// The toll rule: 0 when LAV ≥ 40, or at most 50 cars, or an accident nearby;
+/// else 2·(cars − 50)².
+pub fn toll(lav: u32, cars: u32, accident: bool) -> u32 {
+    if lav >= 40 || cars <= 50 || accident { 0 } else { 2 * (cars - 50) * (cars - 50) }
+}
+
+type SegKey = (u32, u8, u32); // xway, dir, seg
+type PosKey = (u32, u8, u8, u32); // xway, dir, lane, pos
+
+#[derive(Default)]
+struct Car {
+    last: Option<PositionReport>,
+    same_position: u32,
+    pending_toll: Option<u32>,
+    balance: u64,
+    last_charge: u32,
+}
+
+struct Accident {
+    seg: u32,
+    detected_minute: u32,
+    cleared_minute: Option<u32>,
+}
+
+impl Accident {
+    /// In force from the minute after detection through the minute it clears.
+    fn active(&self, minute: u32) -> bool {
+        self.detected_minute < minute && self.cleared_minute.is_none_or(|c| minute <= c)
+    }
+}
+
+/// Runs the rules over `tuples` (in time order) with the historical tolls
+/// `(VID, Day, XWay, Toll)` for type-3 queries.
+pub fn run(tuples: &[Tuple], history: &[(u32, u32, u32, u32)]) -> Vec<Output> {
+    let mut daily: HashMap<(u32, u32, u32), u64> = HashMap::new();
+    for (vid, day, xway, toll) in history {
+        *daily.entry((*vid, *day, *xway)).or_default() += u64::from(*toll);
+    }
+    let mut stats: HashMap<(SegKey, u32), BTreeMap<u32, (u64, u64)>> = HashMap::new();
+    let mut cars: HashMap<u32, Car> = HashMap::new();
+    let mut stopped: HashMap<PosKey, BTreeSet<u32>> = HashMap::new();
+    let mut accidents: BTreeMap<(u32, u8), Vec<(PosKey, Accident)>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for tuple in tuples {
+        match *tuple {
+            Tuple::Position(p) => {
+                let m = p.minute();
+                let e = stats.entry(((p.xway, p.dir, p.seg), m)).or_default().entry(p.vid).or_default();
+                e.0 += u64::from(p.speed);
+                e.1 += 1;
+                let car = cars.entry(p.vid).or_default();
+                let here: PosKey = (p.xway, p.dir, p.lane, p.pos);
+                let previous = car.last.map(|l| (l.xway, l.dir, l.lane, l.pos));
+                if previous == Some(here) {
+                    car.same_position += 1;
+                } else {
+                    if let Some(old) = previous
+                        && let Some(set) = stopped.get_mut(&old)
+                        && set.remove(&p.vid)
+                    {
+                        // A stopped car moved: an accident there clears.
+                        if let Some(list) = accidents.get_mut(&(old.0, old.1)) {
+                            for (key, acc) in list.iter_mut() {
+                                if *key == old && acc.cleared_minute.is_none() {
+                                    acc.cleared_minute = Some(m);
+                                }
+                            }
+                        }
+                    }
+                    car.same_position = 1;
+                }
+                if car.same_position == STOPPED_AFTER {
+                    let set = stopped.entry(here).or_default();
+                    set.insert(p.vid);
+                    let list = accidents.entry((p.xway, p.dir)).or_default();
+                    let open = list.iter().any(|(key, acc)| *key == here && acc.cleared_minute.is_none());
+                    if set.len() >= 2 && !open {
+                        list.push((here, Accident { seg: p.seg, detected_minute: m, cleared_minute: None }));
+                    }
+                }
+                let entered = car.last.is_none_or(|l| (l.xway, l.dir, l.seg) != (p.xway, p.dir, p.seg));
+                car.last = Some(p);
+                if !entered {
+                    continue;
+                }
+                if let Some(t) = car.pending_toll.take() {
+                    car.balance += u64::from(t);
+                    car.last_charge = p.time;
+                }
+                if p.lane == EXIT_LANE {
+                    continue;
+                }
+                let nearby = accident_ahead(&accidents, p.xway, p.dir, p.seg, m);
+                let cars_before = stats.get(&((p.xway, p.dir, p.seg), m - 1)).map_or(0, |c| c.len() as u32);
+                let minutes: Vec<f64> = (m.saturating_sub(5)..m)
+                    .filter(|w| *w >= 1)
+                    .filter_map(|w| stats.get(&((p.xway, p.dir, p.seg), w)).and_then(minute_average))
+                    .collect();
+                let lav = if minutes.is_empty() {
+                    0
+                } else {
+                    (minutes.iter().sum::<f64>() / minutes.len() as f64) as u32
+                };
+                let t = toll(lav, cars_before, nearby.is_some());
+                let car = cars.get_mut(&p.vid).expect("inserted above");
+                car.pending_toll = Some(t);
+                out.push(Output::Toll { vid: p.vid, time: p.time, lav, toll: t });
+                if let Some(seg) = nearby {
+                    out.push(Output::Accident { vid: p.vid, time: p.time, seg });
+                }
+            }
+            Tuple::Balance { time, vid, qid } => {
+                let (balance, result_time) = cars.get(&vid).map_or((0, time), |c| (c.balance, c.last_charge));
+                out.push(Output::Balance { time, qid, result_time, balance });
+            }
+            Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
+                let balance = daily.get(&(vid, day, xway)).copied().unwrap_or(0);
+                out.push(Output::DailyExpenditure { time, qid, balance });
+            }
+            // Travel-time estimates (type 4) are optional in the benchmark and not answered.
+            Tuple::TravelTime { .. } => {}
+        }
+    }
+    out
+}
+
+/// The nearest active accident's segment within reach downstream of `seg`.
+fn accident_ahead(
+    accidents: &BTreeMap<(u32, u8), Vec<(PosKey, Accident)>>,
+    xway: u32,
+    dir: u8,
+    seg: u32,
+    minute: u32,
+) -> Option<u32> {
+    let reach = |s: u32| {
+        if dir == 0 {
+            (seg..=seg + ACCIDENT_REACH).contains(&s)
+        } else {
+            (seg.saturating_sub(ACCIDENT_REACH)..=seg).contains(&s)
+        }
+    };
+    accidents
+        .get(&(xway, dir))?
+        .iter()
+        .filter(|(_, a)| a.active(minute) && reach(a.seg))
+        .map(|(_, a)| a.seg)
+        .min_by_key(|s| s.abs_diff(seg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(time: u32, vid: u32, speed: u32, lane: u8, seg: u32, pos: u32) -> Tuple {
+        Tuple::Position(PositionReport { time, vid, speed, xway: 0, lane, dir: 0, seg, pos })
+    }
+
+    #[test]
+    fn toll_rule_by_hand() {
+        assert_eq!(toll(30, 52, false), 8);
+        assert_eq!(toll(39, 60, false), 200);
+        assert_eq!(toll(40, 60, false), 0);
+        assert_eq!(toll(30, 50, false), 0);
+        assert_eq!(toll(30, 60, true), 0);
+    }
+
+    #[test]
+    fn a_car_entering_a_busy_slow_segment_is_tolled_and_charged_when_it_moves_on() {
+        // 52 cars at 30 mph in segment 10 during minute 1.
+        let mut input: Vec<Tuple> = (0..52).map(|v| report(v, 1_000 + v, 30, 1, 10, 52_800 + v)).collect();
+        // Car 7 enters segment 10 in minute 2, then segment 11, then asks its balance.
+        input.push(report(65, 7, 30, 1, 10, 53_000));
+        input.push(report(95, 7, 30, 1, 11, 58_100));
+        input.push(Tuple::Balance { time: 100, vid: 7, qid: 1 });
+        let out = run(&input, &[]);
+        assert!(out.contains(&Output::Toll { vid: 7, time: 65, lav: 30, toll: 8 }));
+        // Segment 11 saw nobody in minute 1: no toll there.
+        assert!(out.contains(&Output::Toll { vid: 7, time: 95, lav: 0, toll: 0 }));
+        assert!(out.contains(&Output::Balance { time: 100, qid: 1, result_time: 95, balance: 8 }));
+    }
+
+    #[test]
+    fn exit_lane_reports_are_not_notified() {
+        let out = run(&[report(0, 1, 50, EXIT_LANE, 3, 16_000)], &[]);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn two_stopped_cars_make_an_accident_that_warns_upstream_and_clears() {
+        let mut input = Vec::new();
+        // Cars 1 and 2 stop at the same spot in segment 20 (4 reports each, 30 s apart).
+        for k in 0..4 {
+            input.push(report(k * 30, 1, 0, 2, 20, 105_600));
+            input.push(report(k * 30, 2, 0, 2, 20, 105_600));
+        }
+        // Minute 3 (time 120+): car 9 enters segment 17, 3 upstream of 20.
+        input.push(report(125, 9, 55, 1, 17, 90_000));
+        // Car 1 moves on in minute 4; the accident is in force through minute 4.
+        input.push(report(185, 1, 10, 2, 20, 105_700));
+        input.push(report(245, 10, 55, 1, 18, 95_100));
+        // Minute 6: cleared.
+        input.push(report(305, 11, 55, 1, 19, 100_400));
+        let out = run(&input, &[]);
+        assert!(out.contains(&Output::Accident { vid: 9, time: 125, seg: 20 }), "{out:?}");
+        assert!(out.contains(&Output::Toll { vid: 9, time: 125, lav: 0, toll: 0 }));
+        assert!(out.iter().all(|o| !matches!(o, Output::Accident { vid: 10 | 11, .. })), "{out:?}");
+    }
+
+    #[test]
+    fn daily_expenditure_comes_from_the_history() {
+        let history = [(5, 3, 0, 10), (5, 3, 0, 7), (5, 4, 0, 100), (6, 3, 0, 1)];
+        let out = run(&[Tuple::DailyExpenditure { time: 10, vid: 5, xway: 0, qid: 9, day: 3 }], &history);
+        assert_eq!(out, vec![Output::DailyExpenditure { time: 10, qid: 9, balance: 17 }]);
+    }
+}

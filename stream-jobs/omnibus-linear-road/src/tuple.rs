@@ -1,0 +1,231 @@
+//! Linear Road input tuples and their text format: 15 comma-separated
+//! integers `Type,Time,VID,Spd,XWay,Lane,Dir,Seg,Pos,QID,S_init,S_end,DOW,TOD,Day`.
+
+use serde::{Deserialize, Serialize};
+
+/// The exit lane: a car there is leaving the expressway and is not tolled.
+pub const EXIT_LANE: u8 = 4;
+
+/// A type-0 position report, emitted by every car every 30 s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PositionReport {
+    /// Seconds since the start of the run (0–10,799).
+    pub time: u32,
+    /// Vehicle id.
+    pub vid: u32,
+    /// Speed, miles per hour (0–100).
+    pub speed: u32,
+    /// Expressway (0–L−1).
+    pub xway: u32,
+    /// Lane: 0 entrance, 1–3 travel, 4 exit.
+    pub lane: u8,
+    /// Direction: 0 eastbound, 1 westbound.
+    pub dir: u8,
+    /// Segment (0–99), a mile each.
+    pub seg: u32,
+    /// Position in feet from the western end (0–527,999).
+    pub pos: u32,
+}
+
+impl PositionReport {
+    /// The benchmark's minute of this report: `Time / 60 + 1`.
+    pub fn minute(&self) -> u32 {
+        self.time / 60 + 1
+    }
+}
+
+/// One input tuple.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Tuple {
+    /// Type 0.
+    Position(PositionReport),
+    /// Type 2: a car asks for its account balance.
+    Balance {
+        /// When asked.
+        time: u32,
+        /// Who asks.
+        vid: u32,
+        /// Query id.
+        qid: u32,
+    },
+    /// Type 3: a car asks what it spent on one expressway on one earlier day.
+    DailyExpenditure {
+        /// When asked.
+        time: u32,
+        /// Who asks.
+        vid: u32,
+        /// Expressway.
+        xway: u32,
+        /// Query id.
+        qid: u32,
+        /// Day (1 = yesterday … 69).
+        day: u32,
+    },
+    /// Type 4: a travel-time estimate request.
+    TravelTime {
+        /// When asked.
+        time: u32,
+        /// Who asks.
+        vid: u32,
+        /// Expressway.
+        xway: u32,
+        /// Query id.
+        qid: u32,
+        /// From segment.
+        s_init: u32,
+        /// To segment.
+        s_end: u32,
+        /// Day of week.
+        dow: u32,
+        /// Minute of day.
+        tod: u32,
+    },
+}
+
+impl Tuple {
+    /// The tuple's time, seconds.
+    pub fn time(&self) -> u32 {
+        match self {
+            Tuple::Position(p) => p.time,
+            Tuple::Balance { time, .. }
+            | Tuple::DailyExpenditure { time, .. }
+            | Tuple::TravelTime { time, .. } => *time,
+        }
+    }
+}
+
+/// A malformed line, with where it is and which field is at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{source_name}:{line}: {field}: {reason}")]
+pub struct ParseError {
+    /// The file (or other source) name.
+    pub source_name: String,
+    /// 1-based line number.
+    pub line: usize,
+    /// The field at fault.
+    pub field: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+const FIELDS: [&str; 15] = [
+    "Type", "Time", "VID", "Spd", "XWay", "Lane", "Dir", "Seg", "Pos", "QID", "S_init", "S_end", "DOW",
+    "TOD", "Day",
+];
+
+/// Parses one line; `source_name` and `line` only label errors.
+pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Tuple, ParseError> {
+    let err = |field: &'static str, reason: String| ParseError {
+        source_name: source_name.to_owned(),
+        line,
+        field,
+        reason,
+    };
+    let parts: Vec<&str> = text.trim().split(',').collect();
+    if parts.len() != FIELDS.len() {
+        return Err(err("line", format!("{} fields; expected 15 ({})", parts.len(), FIELDS.join(","))));
+    }
+    let mut v = [0i64; 15];
+    for (i, p) in parts.iter().enumerate() {
+        v[i] = p.trim().parse().map_err(|_| err(FIELDS[i], format!("{p:?} is not an integer")))?;
+    }
+    let get = |i: usize, max: i64| -> Result<u32, ParseError> {
+        if (0..=max).contains(&v[i]) {
+            Ok(v[i] as u32)
+        } else {
+            Err(err(FIELDS[i], format!("{} is outside 0..={max}", v[i])))
+        }
+    };
+    let time = get(1, 86_400)?;
+    let vid = get(2, i64::from(u32::MAX))?;
+    match v[0] {
+        0 => Ok(Tuple::Position(PositionReport {
+            time,
+            vid,
+            speed: get(3, 200)?,
+            xway: get(4, 1_024)?,
+            lane: get(5, 4)? as u8,
+            dir: get(6, 1)? as u8,
+            seg: get(7, 99)?,
+            pos: get(8, 527_999)?,
+        })),
+        2 => Ok(Tuple::Balance { time, vid, qid: get(9, i64::from(u32::MAX))? }),
+        3 => Ok(Tuple::DailyExpenditure {
+            time,
+            vid,
+            xway: get(4, 1_024)?,
+            qid: get(9, i64::from(u32::MAX))?,
+            day: get(14, 69)?,
+        }),
+        4 => Ok(Tuple::TravelTime {
+            time,
+            vid,
+            xway: get(4, 1_024)?,
+            qid: get(9, i64::from(u32::MAX))?,
+            s_init: get(10, 99)?,
+            s_end: get(11, 99)?,
+            dow: get(12, 7)?,
+            tod: get(13, 1_440)?,
+        }),
+        t => Err(err("Type", format!("{t} is not a tuple type (0, 2, 3 or 4)"))),
+    }
+}
+
+/// Parses a whole input; blank lines are skipped.
+pub fn parse(text: &str, source_name: &str) -> Result<Vec<Tuple>, ParseError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| parse_line(l, source_name, i + 1))
+        .collect()
+}
+
+/// The historical-tolls table for type-3 queries: `VID,Day,XWay,Toll` lines.
+pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<(u32, u32, u32, u32)>, ParseError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let parts: Vec<&str> = l.trim().split(',').collect();
+            let err = |field: &'static str, reason: String| ParseError {
+                source_name: source_name.to_owned(),
+                line: i + 1,
+                field,
+                reason,
+            };
+            if parts.len() != 4 {
+                return Err(err("line", format!("{} fields; expected 4 (VID,Day,XWay,Toll)", parts.len())));
+            }
+            let names = ["VID", "Day", "XWay", "Toll"];
+            let mut v = [0u32; 4];
+            for (k, p) in parts.iter().enumerate() {
+                v[k] = p
+                    .trim()
+                    .parse()
+                    .map_err(|_| err(names[k], format!("{p:?} is not a non-negative integer")))?;
+            }
+            Ok((v[0], v[1], v[2], v[3]))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_name_file_line_and_field() {
+        let e = parse(
+            "0,0,1,30,0,1,0,10,100,-1,-1,-1,-1,-1,-1\n0,0,1,x,0,1,0,10,100,-1,-1,-1,-1,-1,-1\n",
+            "in.dat",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "in.dat:2: Spd: \"x\" is not an integer");
+        let e = parse_line("0,0,1,30,0,1,0,100,100,-1,-1,-1,-1,-1,-1", "in.dat", 7).unwrap_err();
+        assert_eq!((e.line, e.field), (7, "Seg"));
+        let e = parse_line("0,0,1", "in.dat", 1).unwrap_err();
+        assert_eq!(e.field, "line");
+        let e = parse_line("9,0,1,30,0,1,0,10,100,-1,-1,-1,-1,-1,-1", "in.dat", 1).unwrap_err();
+        assert_eq!(e.field, "Type");
+    }
+}
