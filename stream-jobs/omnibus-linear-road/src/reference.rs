@@ -99,8 +99,12 @@ impl Accident {
 }
 
 /// Runs the rules over `tuples` (in time order) with the historical tolls
-/// `(VID, Day, XWay, Toll)` for type-3 queries.
+/// `(VID, Day, XWay, Toll)` for type-3 queries. Within one second, position
+/// reports are read before queries, so an answer never depends on how tuples
+/// of the same second were ordered or distributed.
 pub fn run(tuples: &[Tuple], history: &[(u32, u32, u32, u32)]) -> Vec<Output> {
+    let mut ordered: Vec<&Tuple> = tuples.iter().collect();
+    ordered.sort_by_key(|t| (t.time(), !matches!(t, Tuple::Position(_))));
     let mut daily: HashMap<(u32, u32, u32), u64> = HashMap::new();
     for (vid, day, xway, toll) in history {
         *daily.entry((*vid, *day, *xway)).or_default() += u64::from(*toll);
@@ -110,7 +114,7 @@ pub fn run(tuples: &[Tuple], history: &[(u32, u32, u32, u32)]) -> Vec<Output> {
     let mut stopped: HashMap<PosKey, BTreeSet<u32>> = HashMap::new();
     let mut accidents: BTreeMap<(u32, u8), Vec<(PosKey, Accident)>> = BTreeMap::new();
     let mut out = Vec::new();
-    for tuple in tuples {
+    for tuple in ordered {
         match *tuple {
             Tuple::Position(p) => {
                 let m = p.minute();
@@ -273,6 +277,17 @@ mod tests {
         assert!(out.contains(&Output::Accident { vid: 9, time: 125, seg: 20 }), "{out:?}");
         assert!(out.contains(&Output::Toll { vid: 9, time: 125, lav: 0, toll: 0 }));
         assert!(out.iter().all(|o| !matches!(o, Output::Accident { vid: 10 | 11, .. })), "{out:?}");
+    }
+
+    #[test]
+    fn a_balance_asked_in_the_same_second_as_a_charge_includes_it() {
+        let input = [
+            report(0, 7, 30, 1, 10, 53_000),
+            Tuple::Balance { time: 30, vid: 7, qid: 1 },
+            report(30, 7, 30, 1, 11, 58_100),
+        ];
+        let out = run(&input, &[]);
+        assert!(out.contains(&Output::Balance { time: 30, qid: 1, result_time: 30, balance: 0 }), "{out:?}");
     }
 
     #[test]
