@@ -8,12 +8,14 @@
 //! ChaCha8 streams, the traffic model ([`traffic`]) advances in fixed steps in a
 //! fixed vehicle order, and no wall-clock time is read. [`Simulation::step`]
 //! returns the records due in each step; [`drive`] runs a simulation to the end
-//! against the ingest service's `IngestBatch` RPC.
+//! against the ingest service's `IngestBatch` RPC. [`linear_road`] generates
+//! Linear Road benchmark workloads.
 
 mod clock;
 mod config;
 pub mod demand;
 mod drive;
+pub mod linear_road;
 mod sensors;
 mod sim;
 pub mod traffic;

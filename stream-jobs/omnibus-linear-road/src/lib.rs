@@ -8,4 +8,4 @@ pub mod reference;
 pub mod tuple;
 
 pub use reference::{Output, run};
-pub use tuple::{ParseError, PositionReport, Tuple, parse, parse_history};
+pub use tuple::{ParseError, PositionReport, Tuple, format_tuple, parse, parse_history};

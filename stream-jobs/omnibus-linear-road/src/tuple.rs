@@ -209,6 +209,50 @@ pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<(u32, u32, u32
         .collect()
 }
 
+/// Writes a tuple in the benchmark's 15-field format (unused fields are −1).
+pub fn format_tuple(t: &Tuple) -> String {
+    let mut f = [-1i64; 15];
+    match *t {
+        Tuple::Position(p) => {
+            f[0] = 0;
+            f[1] = i64::from(p.time);
+            f[2] = i64::from(p.vid);
+            f[3] = i64::from(p.speed);
+            f[4] = i64::from(p.xway);
+            f[5] = i64::from(p.lane);
+            f[6] = i64::from(p.dir);
+            f[7] = i64::from(p.seg);
+            f[8] = i64::from(p.pos);
+        }
+        Tuple::Balance { time, vid, qid } => {
+            f[0] = 2;
+            f[1] = i64::from(time);
+            f[2] = i64::from(vid);
+            f[9] = i64::from(qid);
+        }
+        Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
+            f[0] = 3;
+            f[1] = i64::from(time);
+            f[2] = i64::from(vid);
+            f[4] = i64::from(xway);
+            f[9] = i64::from(qid);
+            f[14] = i64::from(day);
+        }
+        Tuple::TravelTime { time, vid, xway, qid, s_init, s_end, dow, tod } => {
+            f[0] = 4;
+            f[1] = i64::from(time);
+            f[2] = i64::from(vid);
+            f[4] = i64::from(xway);
+            f[9] = i64::from(qid);
+            f[10] = i64::from(s_init);
+            f[11] = i64::from(s_end);
+            f[12] = i64::from(dow);
+            f[13] = i64::from(tod);
+        }
+    }
+    f.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
