@@ -2,10 +2,11 @@
 //! tuple format ([`tuple`]) and the variable-tolling rules as a plain
 //! sequential program ([`reference`]) — segment statistics per minute, tolls,
 //! accident detection and alerts, account balances and daily expenditures —
-//! which the streaming implementation is checked against.
+//! which the timely dataflow ([`dataflow`]) is checked against.
 
+pub mod dataflow;
 pub mod reference;
 pub mod tuple;
 
 pub use reference::{Output, run};
-pub use tuple::{ParseError, PositionReport, Tuple, format_tuple, parse, parse_history};
+pub use tuple::{HistoryRow, ParseError, PositionReport, Tuple, format_tuple, parse, parse_history};

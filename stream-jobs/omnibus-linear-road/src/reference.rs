@@ -73,7 +73,6 @@ pub fn toll(lav: u32, cars: u32, accident: bool) -> u32 {
     if lav >= 40 || cars <= 50 || accident { 0 } else { 2 * (cars - 50) * (cars - 50) }
 }
 
-type SegKey = (u32, u8, u32); // xway, dir, seg
 type PosKey = (u32, u8, u8, u32); // xway, dir, lane, pos
 
 #[derive(Default)]
@@ -81,8 +80,6 @@ struct Car {
     last: Option<PositionReport>,
     same_position: u32,
     pending_toll: Option<u32>,
-    balance: u64,
-    last_charge: u32,
 }
 
 struct Accident {
@@ -98,126 +95,189 @@ impl Accident {
     }
 }
 
-/// Runs the rules over `tuples` (in time order) with the historical tolls
-/// `(VID, Day, XWay, Toll)` for type-3 queries. Within one second, position
-/// reports are read before queries, so an answer never depends on how tuples
-/// of the same second were ordered or distributed.
+/// The state of one expressway and direction: its segment statistics, stopped
+/// cars, accidents, and the cars on it. Everything a position report needs
+/// lives here, so expressway-directions can be processed independently.
+#[derive(Default)]
+pub struct XwayDir {
+    stats: HashMap<(u32, u32), BTreeMap<u32, (u64, u64)>>,
+    cars: HashMap<u32, Car>,
+    stopped: HashMap<PosKey, BTreeSet<u32>>,
+    accidents: Vec<(PosKey, Accident)>,
+}
+
+impl std::fmt::Debug for XwayDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XwayDir")
+            .field("cars", &self.cars.len())
+            .field("accidents", &self.accidents.len())
+            .finish()
+    }
+}
+
+/// A toll charged to a car's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Charge {
+    /// The car.
+    pub vid: u32,
+    /// When (the report that entered the next segment).
+    pub time: u32,
+    /// How much.
+    pub amount: u32,
+}
+
+impl XwayDir {
+    /// Reads one position report of this expressway-direction. Reports of one
+    /// second may come in any order; earlier seconds must all have been read.
+    pub fn report(&mut self, p: PositionReport, out: &mut Vec<Output>, charges: &mut Vec<Charge>) {
+        let m = p.minute();
+        let e = self.stats.entry((p.seg, m)).or_default().entry(p.vid).or_default();
+        e.0 += u64::from(p.speed);
+        e.1 += 1;
+        let car = self.cars.entry(p.vid).or_default();
+        let here: PosKey = (p.xway, p.dir, p.lane, p.pos);
+        let previous = car.last.map(|l| (l.xway, l.dir, l.lane, l.pos));
+        if previous == Some(here) {
+            car.same_position += 1;
+        } else {
+            if let Some(old) = previous
+                && let Some(set) = self.stopped.get_mut(&old)
+                && set.remove(&p.vid)
+            {
+                // A stopped car moved: an accident there clears.
+                for (key, acc) in &mut self.accidents {
+                    if *key == old && acc.cleared_minute.is_none() {
+                        acc.cleared_minute = Some(m);
+                    }
+                }
+            }
+            car.same_position = 1;
+        }
+        if car.same_position == STOPPED_AFTER {
+            let set = self.stopped.entry(here).or_default();
+            set.insert(p.vid);
+            let open = self.accidents.iter().any(|(key, acc)| *key == here && acc.cleared_minute.is_none());
+            if set.len() >= 2 && !open {
+                self.accidents
+                    .push((here, Accident { seg: p.seg, detected_minute: m, cleared_minute: None }));
+            }
+        }
+        let entered = car.last.is_none_or(|l| l.seg != p.seg);
+        car.last = Some(p);
+        if !entered {
+            return;
+        }
+        if let Some(amount) = car.pending_toll.take() {
+            charges.push(Charge { vid: p.vid, time: p.time, amount });
+        }
+        if p.lane == EXIT_LANE {
+            return;
+        }
+        let nearby = self.accident_ahead(p.dir, p.seg, m);
+        let cars_before = self.stats.get(&(p.seg, m - 1)).map_or(0, |c| c.len() as u32);
+        let minutes: Vec<f64> = (m.saturating_sub(5)..m)
+            .filter(|w| *w >= 1)
+            .filter_map(|w| self.stats.get(&(p.seg, w)).and_then(minute_average))
+            .collect();
+        let lav =
+            if minutes.is_empty() { 0 } else { (minutes.iter().sum::<f64>() / minutes.len() as f64) as u32 };
+        let t = toll(lav, cars_before, nearby.is_some());
+        if let Some(car) = self.cars.get_mut(&p.vid) {
+            car.pending_toll = Some(t);
+        }
+        out.push(Output::Toll { vid: p.vid, time: p.time, lav, toll: t });
+        if let Some(seg) = nearby {
+            out.push(Output::Accident { vid: p.vid, time: p.time, seg });
+        }
+    }
+
+    /// Drops statistics older than any toll can read (call once a minute).
+    pub fn forget_before(&mut self, minute: u32) {
+        self.stats.retain(|(_, m), _| *m + 6 >= minute);
+    }
+
+    /// The nearest active accident's segment within reach downstream of `seg`.
+    fn accident_ahead(&self, dir: u8, seg: u32, minute: u32) -> Option<u32> {
+        let reach = |s: u32| {
+            if dir == 0 {
+                (seg..=seg + ACCIDENT_REACH).contains(&s)
+            } else {
+                (seg.saturating_sub(ACCIDENT_REACH)..=seg).contains(&s)
+            }
+        };
+        self.accidents
+            .iter()
+            .filter(|(_, a)| a.active(minute) && reach(a.seg))
+            .map(|(_, a)| a.seg)
+            .min_by_key(|s| s.abs_diff(seg))
+    }
+}
+
+/// Car accounts and the historical tolls: answers type-2 and type-3 queries.
+#[derive(Debug, Default)]
+pub struct Accounts {
+    balances: HashMap<u32, (u64, u32)>,
+    daily: HashMap<(u32, u32, u32), u64>,
+}
+
+impl Accounts {
+    /// Accounts with the historical tolls `(VID, Day, XWay, Toll)`.
+    pub fn new(history: &[(u32, u32, u32, u32)]) -> Accounts {
+        let mut daily: HashMap<(u32, u32, u32), u64> = HashMap::new();
+        for (vid, day, xway, toll) in history {
+            *daily.entry((*vid, *day, *xway)).or_default() += u64::from(*toll);
+        }
+        Accounts { balances: HashMap::new(), daily }
+    }
+
+    /// Books a charge.
+    pub fn charge(&mut self, c: Charge) {
+        let e = self.balances.entry(c.vid).or_default();
+        e.0 += u64::from(c.amount);
+        e.1 = e.1.max(c.time);
+    }
+
+    /// Answers a query tuple (others are ignored); charges of the query's
+    /// second must have been booked first.
+    pub fn answer(&self, t: &Tuple) -> Option<Output> {
+        match *t {
+            Tuple::Balance { time, vid, qid } => {
+                let (balance, result_time) = self.balances.get(&vid).copied().unwrap_or((0, time));
+                Some(Output::Balance { time, qid, result_time, balance })
+            }
+            Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
+                let balance = self.daily.get(&(vid, day, xway)).copied().unwrap_or(0);
+                Some(Output::DailyExpenditure { time, qid, balance })
+            }
+            // Travel-time estimates (type 4) are optional in the benchmark and not answered.
+            Tuple::Position(_) | Tuple::TravelTime { .. } => None,
+        }
+    }
+}
+
+/// Runs the rules over `tuples` with the historical tolls `(VID, Day, XWay,
+/// Toll)` for type-3 queries, one tuple at a time in time order. Within one
+/// second, position reports are read before queries, so an answer never
+/// depends on how tuples of the same second were ordered or distributed.
 pub fn run(tuples: &[Tuple], history: &[(u32, u32, u32, u32)]) -> Vec<Output> {
     let mut ordered: Vec<&Tuple> = tuples.iter().collect();
     ordered.sort_by_key(|t| (t.time(), !matches!(t, Tuple::Position(_))));
-    let mut daily: HashMap<(u32, u32, u32), u64> = HashMap::new();
-    for (vid, day, xway, toll) in history {
-        *daily.entry((*vid, *day, *xway)).or_default() += u64::from(*toll);
-    }
-    let mut stats: HashMap<(SegKey, u32), BTreeMap<u32, (u64, u64)>> = HashMap::new();
-    let mut cars: HashMap<u32, Car> = HashMap::new();
-    let mut stopped: HashMap<PosKey, BTreeSet<u32>> = HashMap::new();
-    let mut accidents: BTreeMap<(u32, u8), Vec<(PosKey, Accident)>> = BTreeMap::new();
+    let mut roads: HashMap<(u32, u8), XwayDir> = HashMap::new();
+    let mut accounts = Accounts::new(history);
     let mut out = Vec::new();
+    let mut charges = Vec::new();
     for tuple in ordered {
         match *tuple {
             Tuple::Position(p) => {
-                let m = p.minute();
-                let e = stats.entry(((p.xway, p.dir, p.seg), m)).or_default().entry(p.vid).or_default();
-                e.0 += u64::from(p.speed);
-                e.1 += 1;
-                let car = cars.entry(p.vid).or_default();
-                let here: PosKey = (p.xway, p.dir, p.lane, p.pos);
-                let previous = car.last.map(|l| (l.xway, l.dir, l.lane, l.pos));
-                if previous == Some(here) {
-                    car.same_position += 1;
-                } else {
-                    if let Some(old) = previous
-                        && let Some(set) = stopped.get_mut(&old)
-                        && set.remove(&p.vid)
-                    {
-                        // A stopped car moved: an accident there clears.
-                        if let Some(list) = accidents.get_mut(&(old.0, old.1)) {
-                            for (key, acc) in list.iter_mut() {
-                                if *key == old && acc.cleared_minute.is_none() {
-                                    acc.cleared_minute = Some(m);
-                                }
-                            }
-                        }
-                    }
-                    car.same_position = 1;
-                }
-                if car.same_position == STOPPED_AFTER {
-                    let set = stopped.entry(here).or_default();
-                    set.insert(p.vid);
-                    let list = accidents.entry((p.xway, p.dir)).or_default();
-                    let open = list.iter().any(|(key, acc)| *key == here && acc.cleared_minute.is_none());
-                    if set.len() >= 2 && !open {
-                        list.push((here, Accident { seg: p.seg, detected_minute: m, cleared_minute: None }));
-                    }
-                }
-                let entered = car.last.is_none_or(|l| (l.xway, l.dir, l.seg) != (p.xway, p.dir, p.seg));
-                car.last = Some(p);
-                if !entered {
-                    continue;
-                }
-                if let Some(t) = car.pending_toll.take() {
-                    car.balance += u64::from(t);
-                    car.last_charge = p.time;
-                }
-                if p.lane == EXIT_LANE {
-                    continue;
-                }
-                let nearby = accident_ahead(&accidents, p.xway, p.dir, p.seg, m);
-                let cars_before = stats.get(&((p.xway, p.dir, p.seg), m - 1)).map_or(0, |c| c.len() as u32);
-                let minutes: Vec<f64> = (m.saturating_sub(5)..m)
-                    .filter(|w| *w >= 1)
-                    .filter_map(|w| stats.get(&((p.xway, p.dir, p.seg), w)).and_then(minute_average))
-                    .collect();
-                let lav = if minutes.is_empty() {
-                    0
-                } else {
-                    (minutes.iter().sum::<f64>() / minutes.len() as f64) as u32
-                };
-                let t = toll(lav, cars_before, nearby.is_some());
-                let car = cars.get_mut(&p.vid).expect("inserted above");
-                car.pending_toll = Some(t);
-                out.push(Output::Toll { vid: p.vid, time: p.time, lav, toll: t });
-                if let Some(seg) = nearby {
-                    out.push(Output::Accident { vid: p.vid, time: p.time, seg });
+                roads.entry((p.xway, p.dir)).or_default().report(p, &mut out, &mut charges);
+                for c in charges.drain(..) {
+                    accounts.charge(c);
                 }
             }
-            Tuple::Balance { time, vid, qid } => {
-                let (balance, result_time) = cars.get(&vid).map_or((0, time), |c| (c.balance, c.last_charge));
-                out.push(Output::Balance { time, qid, result_time, balance });
-            }
-            Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
-                let balance = daily.get(&(vid, day, xway)).copied().unwrap_or(0);
-                out.push(Output::DailyExpenditure { time, qid, balance });
-            }
-            // Travel-time estimates (type 4) are optional in the benchmark and not answered.
-            Tuple::TravelTime { .. } => {}
+            ref query => out.extend(accounts.answer(query)),
         }
     }
     out
-}
-
-/// The nearest active accident's segment within reach downstream of `seg`.
-fn accident_ahead(
-    accidents: &BTreeMap<(u32, u8), Vec<(PosKey, Accident)>>,
-    xway: u32,
-    dir: u8,
-    seg: u32,
-    minute: u32,
-) -> Option<u32> {
-    let reach = |s: u32| {
-        if dir == 0 {
-            (seg..=seg + ACCIDENT_REACH).contains(&s)
-        } else {
-            (seg.saturating_sub(ACCIDENT_REACH)..=seg).contains(&s)
-        }
-    };
-    accidents
-        .get(&(xway, dir))?
-        .iter()
-        .filter(|(_, a)| a.active(minute) && reach(a.seg))
-        .map(|(_, a)| a.seg)
-        .min_by_key(|s| s.abs_diff(seg))
 }
 
 #[cfg(test)]

@@ -180,8 +180,11 @@ pub fn parse(text: &str, source_name: &str) -> Result<Vec<Tuple>, ParseError> {
         .collect()
 }
 
+/// One row of the historical-tolls table: VID, Day, XWay, Toll.
+pub type HistoryRow = (u32, u32, u32, u32);
+
 /// The historical-tolls table for type-3 queries: `VID,Day,XWay,Toll` lines.
-pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<(u32, u32, u32, u32)>, ParseError> {
+pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<HistoryRow>, ParseError> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
