@@ -76,18 +76,21 @@ async fn a_replica_mirrors_prices_and_forwards_policy_changes() {
         assert!(ack.rejected.is_empty(), "{:?}", ack.rejected);
     }
 
-    // The replica's pricing service sees the node's toll.
+    // The replica's pricing service sees the node's tolls, on every jammed
+    // segment (they are mirrored one by one, so wait for all of them).
     let mut replica_pricing = PricingClient::connect(replica.endpoint(Service::Pricing)).await.unwrap();
     let mut price = 0;
     for _ in 0..300 {
-        price = replica_pricing
-            .get_price(GetPriceRequest { target: Some(Target::SegmentId(u64::from(seg.id.0))) })
-            .await
-            .unwrap()
-            .into_inner()
-            .price
-            .unwrap()
-            .cents;
+        let mut lowest = i64::MAX;
+        for s in &jammed {
+            let p = replica_pricing
+                .get_price(GetPriceRequest { target: Some(Target::SegmentId(u64::from(s.0))) })
+                .await
+                .unwrap()
+                .into_inner();
+            lowest = lowest.min(p.price.unwrap().cents);
+        }
+        price = lowest;
         if price > 0 {
             break;
         }
