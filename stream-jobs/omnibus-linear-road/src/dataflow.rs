@@ -5,7 +5,7 @@
 //! that second's queries. The result equals [`crate::reference::run`].
 
 use crate::reference::{Accounts, Charge, Output, XwayDir};
-use crate::tuple::{PositionReport, Tuple};
+use crate::tuple::{HistoryRow, PositionReport, Tuple};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -51,16 +51,24 @@ fn ready<T>(pending: &mut BTreeMap<u64, T>, bound: Option<u64>) -> Vec<(u64, T)>
 
 /// Runs the dataflow on `workers` threads over `tuples` (each worker feeds a
 /// share, second by second) and returns every output, sorted.
-pub fn run(
-    workers: usize,
+pub fn run(workers: usize, tuples: Vec<Tuple>, history: Vec<HistoryRow>) -> Result<Vec<Output>, String> {
+    run_with(timely::Config::process(workers.max(1)), tuples, history)
+}
+
+/// Runs the dataflow under any timely configuration — threads of this process,
+/// or one process of a cluster (`-n` processes, `-p` this one's index, `-h` a
+/// hosts file), where every process holds the same `tuples` and feeds its
+/// workers' share. Returns the outputs of this process's workers, sorted.
+pub fn run_with(
+    config: timely::Config,
     tuples: Vec<Tuple>,
-    history: Vec<(u32, u32, u32, u32)>,
+    history: Vec<HistoryRow>,
 ) -> Result<Vec<Output>, String> {
     let tuples = Arc::new(tuples);
     let history = Arc::new(history);
     let collected: Arc<Mutex<Vec<Output>>> = Arc::new(Mutex::new(Vec::new()));
     let sink = collected.clone();
-    let guards = timely::execute(timely::Config::process(workers.max(1)), move |worker| {
+    let guards = timely::execute(config, move |worker| {
         let (index, peers) = (worker.index(), worker.peers());
         let mut input: InputHandleVec<u64, Tuple> = InputHandleVec::new();
         let history = history.clone();
