@@ -117,10 +117,13 @@ pub async fn drive(
         departed = report.departed,
         arrived = report.arrived,
         wall_s = report.wall.as_secs_f64(),
-        "simulation drive finished"
+        "Simulation drive finished."
     );
     Ok(report)
 }
+
+/// Attempts per batch when the ingest service asks the client to slow down.
+const MAX_RETRIES: u32 = 10;
 
 async fn send(
     client: &mut IngestClient<Channel>,
@@ -128,7 +131,20 @@ async fn send(
     report: &mut SimReport,
 ) -> Result<(), SimError> {
     let sent = records.len() as u64;
-    let ack = client.ingest_batch(TelemetryBatch { records }).await?.into_inner();
+    let batch = TelemetryBatch { records };
+    // Over the per-client rate the service refuses the whole batch: wait, send again.
+    let mut attempt = 0u32;
+    let ack = loop {
+        match client.ingest_batch(batch.clone()).await {
+            Ok(ack) => break ack.into_inner(),
+            Err(status) if status.code() == tonic::Code::ResourceExhausted && attempt < MAX_RETRIES => {
+                attempt += 1;
+                tracing::warn!(attempt, message = %status.message(), "Ingest asked us to slow down.");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+            Err(status) => return Err(status.into()),
+        }
+    };
     report.records_sent += sent;
     report.batches += 1;
     report.accepted += u64::from(ack.accepted);
@@ -138,7 +154,7 @@ async fn send(
             rejected = ack.rejected.len(),
             first_field = %ack.rejected[0].field,
             first_reason = %ack.rejected[0].reason,
-            "ingest rejected records"
+            "Ingest rejected records."
         );
     }
     for r in ack.rejected.iter().take(REJECTION_SAMPLES.saturating_sub(report.rejection_samples.len())) {
@@ -148,7 +164,7 @@ async fn send(
         records = sent,
         accepted = ack.accepted,
         log_sequence = ack.log_sequence,
-        "batch acknowledged"
+        "Batch acknowledged."
     );
     Ok(())
 }
