@@ -140,6 +140,17 @@ async fn congestion_raises_a_toll_that_the_planner_charges() {
     platform.stop().await.unwrap();
 }
 
+/// Every service with its gRPC name.
+const SERVICES: [(Service, &str); 3] = [
+    (Service::Ingest, "omnibus.v1.Ingest"),
+    (Service::Pricing, "omnibus.v1.Pricing"),
+    (Service::Planner, "omnibus.v1.Planner"),
+];
+
+async fn channel(platform: &omnibus::Platform, service: Service) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(platform.endpoint(service)).unwrap().connect().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_answers_health_checks() {
     use tonic_health::pb::{
@@ -147,16 +158,8 @@ async fn every_service_answers_health_checks() {
     };
     let clock = ManualClock::new(T0);
     let platform = start(&clock, None).await;
-    for (service, name) in [
-        (Service::Ingest, "omnibus.v1.Ingest"),
-        (Service::Pricing, "omnibus.v1.Pricing"),
-        (Service::Planner, "omnibus.v1.Planner"),
-    ] {
-        let channel = tonic::transport::Endpoint::from_shared(platform.endpoint(service))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    for (service, name) in SERVICES {
+        let channel = channel(&platform, service).await;
         let mut health = HealthClient::new(channel);
         let status =
             health.check(HealthCheckRequest { service: name.into() }).await.unwrap().into_inner().status;
@@ -173,16 +176,8 @@ async fn reflection_lists_every_service_as_grpcurl_would_see_it() {
     };
     let clock = ManualClock::new(T0);
     let platform = start(&clock, None).await;
-    for (service, name) in [
-        (Service::Ingest, "omnibus.v1.Ingest"),
-        (Service::Pricing, "omnibus.v1.Pricing"),
-        (Service::Planner, "omnibus.v1.Planner"),
-    ] {
-        let channel = tonic::transport::Endpoint::from_shared(platform.endpoint(service))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    for (service, name) in SERVICES {
+        let channel = channel(&platform, service).await;
         let mut client = ServerReflectionClient::new(channel);
         let request = ServerReflectionRequest {
             host: String::new(),
