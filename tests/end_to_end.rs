@@ -4,14 +4,13 @@
 
 use omnibus::config::Service;
 use omnibus_core::clock::ManualClock;
-use omnibus_core::{EventTime, LatLon, Meters};
+use omnibus_core::{EventTime, LatLon};
 use omnibus_proto::v1::{
     GetPriceRequest, LatLon as PbLatLon, Mode, PlanRequest, QuoteRouteRequest, TelemetryBatch,
-    TelemetryRecord, VehicleProbe, WatchPricesRequest, get_price_request::Target,
-    ingest_client::IngestClient, planner_client::PlannerClient, pricing_client::PricingClient,
-    telemetry_record::Kind,
+    TelemetryRecord, WatchPricesRequest, get_price_request::Target, ingest_client::IngestClient,
+    planner_client::PlannerClient, pricing_client::PricingClient, telemetry_record::Kind,
 };
-use omnibus_tests::{T0, city, start};
+use omnibus_tests::{T0, city, probe_on, start};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio_stream::StreamExt;
@@ -70,17 +69,8 @@ async fn congestion_raises_a_toll_that_the_planner_charges() {
         for s in &jammed {
             let seg = &net.segments()[*s as usize];
             for v in 0..3 {
-                let (pos, heading) = seg.point_at(Meters(seg.length.0 * (0.25 + 0.25 * f64::from(v))));
-                records.push(TelemetryRecord {
-                    kind: Some(Kind::Probe(VehicleProbe {
-                        vehicle_id: format!("jam-{s}-{v}"),
-                        time_ms: now.0,
-                        lat: pos.lat,
-                        lon: pos.lon,
-                        speed_mps: seg.free_flow.0 * 0.15,
-                        heading_deg: heading,
-                    })),
-                });
+                let along = 0.25 + 0.25 * f64::from(v);
+                records.push(probe_on(seg, format!("jam-{s}-{v}"), along, 0.15, now));
             }
         }
         let batches: Vec<TelemetryBatch> =

@@ -29,3 +29,26 @@ pub async fn start(clock: &ManualClock, wal_dir: Option<std::path::PathBuf>) -> 
 pub fn minute(m: i64) -> Minute {
     Minute(T0.minute().0 + m)
 }
+
+/// A probe of `id` on `segment`, `along` of the way down it (0–1), heading its
+/// way at `speed_fraction` of its free-flow speed, at `time`.
+pub fn probe_on(
+    segment: &omnibus_core::network::Segment,
+    id: String,
+    along: f64,
+    speed_fraction: f64,
+    time: EventTime,
+) -> omnibus_proto::v1::TelemetryRecord {
+    use omnibus_proto::v1::{TelemetryRecord, VehicleProbe, telemetry_record::Kind};
+    let (pos, heading_deg) = segment.point_at(omnibus_core::Meters(segment.length.0 * along));
+    TelemetryRecord {
+        kind: Some(Kind::Probe(VehicleProbe {
+            vehicle_id: id,
+            time_ms: time.0,
+            lat: pos.lat,
+            lon: pos.lon,
+            speed_mps: segment.free_flow.0 * speed_fraction,
+            heading_deg,
+        })),
+    }
+}

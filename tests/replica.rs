@@ -4,15 +4,14 @@
 
 use omnibus::Platform;
 use omnibus::config::{Config, ServerConfig, Service};
+use omnibus_core::EventTime;
 use omnibus_core::clock::ManualClock;
-use omnibus_core::{EventTime, Meters};
 use omnibus_proto::v1::{
     GetPolicyRequest, GetPriceRequest, LatLon as PbLatLon, Mode, PlanRequest, Policy, SetPolicyRequest,
-    SpeedBandPolicy, TelemetryBatch, TelemetryRecord, VehicleProbe, get_price_request::Target,
-    ingest_client::IngestClient, planner_client::PlannerClient, policy::Rule, pricing_client::PricingClient,
-    telemetry_record::Kind,
+    SpeedBandPolicy, TelemetryBatch, get_price_request::Target, ingest_client::IngestClient,
+    planner_client::PlannerClient, policy::Rule, pricing_client::PricingClient,
 };
-use omnibus_tests::{T0, city};
+use omnibus_tests::{T0, city, probe_on};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,19 +56,7 @@ async fn a_replica_mirrors_prices_and_forwards_policy_changes() {
             .iter()
             .flat_map(|s| {
                 let seg = &city.network.segments()[s.index()];
-                (0..3).map(move |v| {
-                    let (p, h) = seg.point_at(Meters(seg.length.0 * 0.5));
-                    TelemetryRecord {
-                        kind: Some(Kind::Probe(VehicleProbe {
-                            vehicle_id: format!("r-{s}-{v}"),
-                            time_ms: now.0,
-                            lat: p.lat,
-                            lon: p.lon,
-                            speed_mps: seg.free_flow.0 * 0.1,
-                            heading_deg: h,
-                        })),
-                    }
-                })
+                (0..3).map(move |v| probe_on(seg, format!("r-{s}-{v}"), 0.5, 0.1, now))
             })
             .collect();
         let ack = ingest.ingest_batch(TelemetryBatch { records }).await.unwrap().into_inner();

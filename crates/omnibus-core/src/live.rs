@@ -75,8 +75,6 @@ pub struct JobCounters {
     pub matched: u64,
     /// Probes no road was close enough to (kept in the log, not counted on a segment).
     pub unmatched: u64,
-    /// Minutes closed.
-    pub minutes_closed: u64,
 }
 
 /// Cordon passages since start.

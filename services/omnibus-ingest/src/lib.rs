@@ -13,7 +13,7 @@ pub mod validate;
 pub mod wal;
 
 use omnibus_core::clock::Clock;
-use omnibus_core::{City, EventTime, Minute};
+use omnibus_core::{City, EventTime};
 use omnibus_proto::v1::ingest_server::{Ingest, IngestServer};
 use omnibus_proto::v1::{BatchAck, IngestSummary, Rejection, TelemetryBatch};
 use omnibus_traffic::{JobError, Telemetry, TrafficJob};
@@ -257,11 +257,6 @@ impl IngestService {
             feed.job.finish().await?;
         }
         Ok(())
-    }
-
-    /// The first minute the stream job still has open.
-    pub async fn watermark(&self) -> Option<Minute> {
-        self.feed.lock().await.as_ref().map(|f| f.job.watermark())
     }
 }
 
