@@ -2,7 +2,7 @@
 //! of one process (and of the sequential rules).
 
 use omnibus_linear_road::run;
-use omnibus_sim::linear_road::{LrConfig, generate};
+use omnibus_sim::linear_road::{LrConfig, generate, segment_history};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -66,7 +66,10 @@ fn two_processes_give_exactly_the_outputs_of_one() {
 
     // And both equal the sequential rules.
     let tuples = generate(&LrConfig { seed: 5, xways: 2, duration_s: 600, ..LrConfig::default() });
-    let mut want: Vec<String> = run(&tuples, &[]).iter().map(|o| format!("{o:?}")).collect();
+    let mut want: Vec<String> = run(&tuples, &omnibus_linear_road::History::new(&[], segment_history(5, 2)))
+        .iter()
+        .map(|o| format!("{o:?}"))
+        .collect();
     want.sort();
     assert_eq!(one, want);
 }

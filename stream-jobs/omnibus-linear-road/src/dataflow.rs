@@ -4,8 +4,9 @@
 //! charges; `Accounts` (exchange by car) books a second's charges, then answers
 //! that second's queries. The result equals [`crate::reference::run`].
 
+use crate::history::History;
 use crate::reference::{Accounts, Charge, Output, XwayDir};
-use crate::tuple::{HistoryRow, PositionReport, Tuple};
+use crate::tuple::{PositionReport, Tuple};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -51,7 +52,7 @@ fn ready<T>(pending: &mut BTreeMap<u64, T>, bound: Option<u64>) -> Vec<(u64, T)>
 
 /// Runs the dataflow on `workers` threads over `tuples` (each worker feeds a
 /// share, second by second) and returns every output, sorted.
-pub fn run(workers: usize, tuples: Vec<Tuple>, history: Vec<HistoryRow>) -> Result<Vec<Output>, String> {
+pub fn run(workers: usize, tuples: Vec<Tuple>, history: Arc<History>) -> Result<Vec<Output>, String> {
     run_with(timely::Config::process(workers.max(1)), tuples, history)
 }
 
@@ -62,10 +63,9 @@ pub fn run(workers: usize, tuples: Vec<Tuple>, history: Vec<HistoryRow>) -> Resu
 pub fn run_with(
     config: timely::Config,
     tuples: Vec<Tuple>,
-    history: Vec<HistoryRow>,
+    history: Arc<History>,
 ) -> Result<Vec<Output>, String> {
     let tuples = Arc::new(tuples);
-    let history = Arc::new(history);
     let collected: Arc<Mutex<Vec<Output>>> = Arc::new(Mutex::new(Vec::new()));
     let sink = collected.clone();
     let guards = timely::execute(config, move |worker| {
@@ -144,7 +144,7 @@ pub fn run_with(
                 .unary_frontier(Exchange::new(Event::car), "Accounts", move |cap, _info| {
                     let mut cap: Option<Capability<u64>> = Some(cap);
                     let mut pending: BTreeMap<u64, Vec<Event>> = BTreeMap::new();
-                    let mut accounts = Accounts::new(&history);
+                    let mut accounts = Accounts::new(history.clone());
                     move |(input, frontier), output| {
                         input.for_each_stamp(|stamp, data| {
                             let t = stamp.least().copied().unwrap_or_default();

@@ -5,8 +5,10 @@
 //! which the timely dataflow ([`dataflow`]) is checked against.
 
 pub mod dataflow;
+pub mod history;
 pub mod reference;
 pub mod tuple;
 
+pub use history::{History, SegmentHistory};
 pub use reference::{Output, run};
 pub use tuple::{HistoryRow, ParseError, PositionReport, Tuple, format_tuple, parse, parse_history};

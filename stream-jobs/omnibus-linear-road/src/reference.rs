@@ -2,9 +2,11 @@
 //! tuples: segment statistics, tolls, accidents, notifications, and the
 //! account-balance and daily-expenditure queries.
 
+use crate::history::History;
 use crate::tuple::{EXIT_LANE, PositionReport, Tuple};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Reports at one position in a row that make a car stopped.
 pub const STOPPED_AFTER: u32 = 4;
@@ -55,6 +57,30 @@ pub enum Output {
         /// Tolls of that day on that expressway.
         balance: u64,
     },
+    /// `(4, Time, Emit, QID, TravelTime, Toll)`: a travel-time estimate.
+    TravelTime {
+        /// Query time.
+        time: u32,
+        /// Query id.
+        qid: u32,
+        /// Estimated seconds for the trip.
+        travel_time: u32,
+        /// Estimated tolls for the trip.
+        toll: u32,
+    },
+}
+
+impl Output {
+    /// The time of the input tuple this output answers.
+    pub fn time(&self) -> u32 {
+        match self {
+            Output::Toll { time, .. }
+            | Output::Accident { time, .. }
+            | Output::Balance { time, .. }
+            | Output::DailyExpenditure { time, .. }
+            | Output::TravelTime { time, .. } => *time,
+        }
+    }
 }
 
 /// Mean over cars of each car's mean speed in one segment and minute, summed
@@ -213,21 +239,17 @@ impl XwayDir {
     }
 }
 
-/// Car accounts and the historical tolls: answers type-2 and type-3 queries.
+/// Car accounts and the history: answers type-2, type-3 and type-4 queries.
 #[derive(Debug, Default)]
 pub struct Accounts {
     balances: HashMap<u32, (u64, u32)>,
-    daily: HashMap<(u32, u32, u32), u64>,
+    history: Arc<History>,
 }
 
 impl Accounts {
-    /// Accounts with the historical tolls `(VID, Day, XWay, Toll)`.
-    pub fn new(history: &[(u32, u32, u32, u32)]) -> Accounts {
-        let mut daily: HashMap<(u32, u32, u32), u64> = HashMap::new();
-        for (vid, day, xway, toll) in history {
-            *daily.entry((*vid, *day, *xway)).or_default() += u64::from(*toll);
-        }
-        Accounts { balances: HashMap::new(), daily }
+    /// Empty accounts over `history`.
+    pub fn new(history: Arc<History>) -> Accounts {
+        Accounts { balances: HashMap::new(), history }
     }
 
     /// Books a charge.
@@ -237,8 +259,8 @@ impl Accounts {
         e.1 = e.1.max(c.time);
     }
 
-    /// Answers a query tuple (others are ignored); charges of the query's
-    /// second must have been booked first.
+    /// Answers a query tuple (position reports are ignored); charges of the
+    /// query's second must have been booked first.
     pub fn answer(&self, t: &Tuple) -> Option<Output> {
         match *t {
             Tuple::Balance { time, vid, qid } => {
@@ -246,24 +268,26 @@ impl Accounts {
                 Some(Output::Balance { time, qid, result_time, balance })
             }
             Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
-                let balance = self.daily.get(&(vid, day, xway)).copied().unwrap_or(0);
-                Some(Output::DailyExpenditure { time, qid, balance })
+                Some(Output::DailyExpenditure { time, qid, balance: self.history.daily(vid, day, xway) })
             }
-            // Travel-time estimates (type 4) are optional in the benchmark and not answered.
-            Tuple::Position(_) | Tuple::TravelTime { .. } => None,
+            Tuple::TravelTime { time, xway, qid, s_init, s_end, dow, tod, .. } => {
+                let (travel_time, toll) = self.history.segments().estimate(xway, s_init, s_end, dow, tod);
+                Some(Output::TravelTime { time, qid, travel_time, toll })
+            }
+            Tuple::Position(_) => None,
         }
     }
 }
 
-/// Runs the rules over `tuples` with the historical tolls `(VID, Day, XWay,
-/// Toll)` for type-3 queries, one tuple at a time in time order. Within one
+/// Runs the rules over `tuples` with `history` for the historical queries,
+/// one tuple at a time in time order. Within one
 /// second, position reports are read before queries, so an answer never
 /// depends on how tuples of the same second were ordered or distributed.
-pub fn run(tuples: &[Tuple], history: &[(u32, u32, u32, u32)]) -> Vec<Output> {
+pub fn run(tuples: &[Tuple], history: &History) -> Vec<Output> {
     let mut ordered: Vec<&Tuple> = tuples.iter().collect();
     ordered.sort_by_key(|t| (t.time(), !matches!(t, Tuple::Position(_))));
     let mut roads: HashMap<(u32, u8), XwayDir> = HashMap::new();
-    let mut accounts = Accounts::new(history);
+    let mut accounts = Accounts::new(Arc::new(history.clone()));
     let mut out = Vec::new();
     let mut charges = Vec::new();
     for tuple in ordered {
@@ -305,7 +329,7 @@ mod tests {
         input.push(report(65, 7, 30, 1, 10, 53_000));
         input.push(report(95, 7, 30, 1, 11, 58_100));
         input.push(Tuple::Balance { time: 100, vid: 7, qid: 1 });
-        let out = run(&input, &[]);
+        let out = run(&input, &History::default());
         assert!(out.contains(&Output::Toll { vid: 7, time: 65, lav: 30, toll: 8 }));
         // Segment 11 saw nobody in minute 1: no toll there.
         assert!(out.contains(&Output::Toll { vid: 7, time: 95, lav: 0, toll: 0 }));
@@ -314,7 +338,7 @@ mod tests {
 
     #[test]
     fn exit_lane_reports_are_not_notified() {
-        let out = run(&[report(0, 1, 50, EXIT_LANE, 3, 16_000)], &[]);
+        let out = run(&[report(0, 1, 50, EXIT_LANE, 3, 16_000)], &History::default());
         assert!(out.is_empty());
     }
 
@@ -333,7 +357,7 @@ mod tests {
         input.push(report(245, 10, 55, 1, 18, 95_100));
         // Minute 6: cleared.
         input.push(report(305, 11, 55, 1, 19, 100_400));
-        let out = run(&input, &[]);
+        let out = run(&input, &History::default());
         assert!(out.contains(&Output::Accident { vid: 9, time: 125, seg: 20 }), "{out:?}");
         assert!(out.contains(&Output::Toll { vid: 9, time: 125, lav: 0, toll: 0 }));
         assert!(out.iter().all(|o| !matches!(o, Output::Accident { vid: 10 | 11, .. })), "{out:?}");
@@ -346,13 +370,14 @@ mod tests {
             Tuple::Balance { time: 30, vid: 7, qid: 1 },
             report(30, 7, 30, 1, 11, 58_100),
         ];
-        let out = run(&input, &[]);
+        let out = run(&input, &History::default());
         assert!(out.contains(&Output::Balance { time: 30, qid: 1, result_time: 30, balance: 0 }), "{out:?}");
     }
 
     #[test]
     fn daily_expenditure_comes_from_the_history() {
         let history = [(5, 3, 0, 10), (5, 3, 0, 7), (5, 4, 0, 100), (6, 3, 0, 1)];
+        let history = History::from_tolls(&history);
         let out = run(&[Tuple::DailyExpenditure { time: 10, vid: 5, xway: 0, qid: 9, day: 3 }], &history);
         assert_eq!(out, vec![Output::DailyExpenditure { time: 10, qid: 9, balance: 17 }]);
     }

@@ -1,7 +1,7 @@
 //! The public Linear Road sample inputs parse and run through the rules.
 
 use omnibus_linear_road::tuple::EXIT_LANE;
-use omnibus_linear_road::{Output, Tuple, parse, run};
+use omnibus_linear_road::{History, Output, Tuple, parse, run};
 use std::collections::HashMap;
 
 #[test]
@@ -9,7 +9,7 @@ fn the_first_twenty_seconds_of_a_generator_run() {
     let text = include_str!("data/datafile20seconds.dat");
     let tuples = parse(text, "datafile20seconds.dat").unwrap();
     assert_eq!(tuples.len(), 280);
-    let out = run(&tuples, &[]);
+    let out = run(&tuples, &History::default());
     // In minute 1 no segment has statistics yet: every car entering a segment
     // (outside the exit lane) is told a toll of 0, and nothing else happens but
     // the one daily-expenditure answer.
@@ -41,6 +41,6 @@ fn hand_made_inputs_parse() {
     // testLav1: car 100 in segment 10 at 30, 40, 50 mph in minutes 1–3; then
     // segment 20. Entering 20 at minute 3 (time 120) car 200 sees no traffic
     // there in minute 2: toll 0.
-    let out = run(&parse(include_str!("data/testLav1.dat"), "testLav1.dat").unwrap(), &[]);
+    let out = run(&parse(include_str!("data/testLav1.dat"), "testLav1.dat").unwrap(), &History::default());
     assert!(out.contains(&Output::Toll { vid: 200, time: 120, lav: 0, toll: 0 }));
 }

@@ -6,9 +6,11 @@
 //! (one `host:port` line per process). Every process generates the same
 //! workload from the seed and feeds its workers' share.
 
+use omnibus_linear_road::History;
 use omnibus_linear_road::dataflow;
-use omnibus_sim::linear_road::{LrConfig, generate};
+use omnibus_sim::linear_road::{LrConfig, generate, segment_history};
 use std::io::Write;
+use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -23,7 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let minutes: u32 = args[3].parse().map_err(|e| format!("MINUTES {:?}: {e}", args[3]))?;
     let config = timely::Config::from_args(args[5..].iter().cloned())?;
     let tuples = generate(&LrConfig { seed, xways, duration_s: minutes * 60, ..LrConfig::default() });
-    let outputs = dataflow::run_with(config, tuples, Vec::new())?;
+    let history = Arc::new(History::new(&[], segment_history(seed, xways)));
+    let outputs = dataflow::run_with(config, tuples, history)?;
     let mut file = std::io::BufWriter::new(std::fs::File::create(&args[4])?);
     for o in outputs {
         writeln!(file, "{o:?}")?;

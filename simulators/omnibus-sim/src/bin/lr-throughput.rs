@@ -8,9 +8,11 @@
 //!
 //! Usage: `lr-throughput [L] [minutes] [workers,...] [out.json]`
 
+use omnibus_linear_road::History;
 use omnibus_linear_road::{dataflow, run};
-use omnibus_sim::linear_road::{LrConfig, generate};
+use omnibus_sim::linear_road::{LrConfig, generate, segment_history};
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let tuples = generate(&config);
     let generate_s = started.elapsed().as_secs_f64();
-    let history: Vec<(u32, u32, u32, u32)> = Vec::new();
+    let history = Arc::new(History::new(&[], segment_history(config.seed, xways)));
 
     let started = Instant::now();
     let mut want = run(&tuples, &history);
