@@ -174,7 +174,7 @@ impl Generator {
     fn step(&mut self, mut out: Option<&mut Vec<Tuple>>) {
         let t = self.clock;
         let time = t;
-        if t % 60 == 0 {
+        if t.is_multiple_of(60) {
             self.arrive();
         }
         if out.is_some() && t % 60 == 30 {
