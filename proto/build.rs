@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "omnibus/v1/telemetry.proto",
         "omnibus/v1/pricing.proto",
         "omnibus/v1/planner.proto",
+        "omnibus/v1/linear_road.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={file}");

@@ -108,47 +108,38 @@ pub struct ParseError {
     pub reason: String,
 }
 
-const FIELDS: [&str; 15] = [
+/// Names of the 15 fields of an input tuple, in order.
+pub const FIELDS: [&str; 15] = [
     "Type", "Time", "VID", "Spd", "XWay", "Lane", "Dir", "Seg", "Pos", "QID", "S_init", "S_end", "DOW",
     "TOD", "Day",
 ];
 
-/// Parses one line; `source_name` and `line` only label errors.
-pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Tuple, ParseError> {
-    let err = |field: &'static str, reason: String| ParseError {
-        source_name: source_name.to_owned(),
-        line,
-        field,
-        reason,
-    };
-    let parts: Vec<&str> = text.trim().split(',').collect();
-    if parts.len() != FIELDS.len() {
-        return Err(err("line", format!("{} fields; expected 15 ({})", parts.len(), FIELDS.join(","))));
-    }
-    let mut v = [0i64; 15];
-    for (i, p) in parts.iter().enumerate() {
-        v[i] = p.trim().parse().map_err(|_| err(FIELDS[i], format!("{p:?} is not an integer")))?;
-    }
-    let get = |i: usize, max: i64| -> Result<u32, ParseError> {
+/// Builds a tuple from its 15 fields (unused ones are ignored), checking each
+/// field the tuple's type uses; an error names the field and why.
+pub fn from_fields(v: &[i64; 15]) -> Result<Tuple, (&'static str, String)> {
+    let get = |i: usize, max: i64| -> Result<u32, (&'static str, String)> {
         if (0..=max).contains(&v[i]) {
             Ok(v[i] as u32)
         } else {
-            Err(err(FIELDS[i], format!("{} is outside 0..={max}", v[i])))
+            Err((FIELDS[i], format!("{} is outside 0..={max}", v[i])))
         }
     };
     let time = get(1, 86_400)?;
     let vid = get(2, i64::from(u32::MAX))?;
     match v[0] {
-        0 => Ok(Tuple::Position(PositionReport {
-            time,
-            vid,
-            speed: get(3, 200)?,
-            xway: get(4, 1_024)?,
-            lane: get(5, 4)? as u8,
-            dir: get(6, 1)? as u8,
-            seg: get(7, 99)?,
-            pos: get(8, 527_999)?,
-        })),
+        0 => {
+            let p = PositionReport {
+                time,
+                vid,
+                speed: get(3, 200)?,
+                xway: get(4, 1_024)?,
+                lane: get(5, 4)? as u8,
+                dir: get(6, 1)? as u8,
+                seg: get(7, 99)?,
+                pos: get(8, 527_999)?,
+            };
+            Ok(Tuple::Position(p))
+        }
         2 => Ok(Tuple::Balance { time, vid, qid: get(9, i64::from(u32::MAX))? }),
         3 => Ok(Tuple::DailyExpenditure {
             time,
@@ -167,8 +158,27 @@ pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Tuple, P
             dow: get(12, 7)?,
             tod: get(13, 1_440)?,
         }),
-        t => Err(err("Type", format!("{t} is not a tuple type (0, 2, 3 or 4)"))),
+        t => Err(("Type", format!("{t} is not a tuple type (0, 2, 3 or 4)"))),
     }
+}
+
+/// Parses one line; `source_name` and `line` only label errors.
+pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Tuple, ParseError> {
+    let err = |field: &'static str, reason: String| ParseError {
+        source_name: source_name.to_owned(),
+        line,
+        field,
+        reason,
+    };
+    let parts: Vec<&str> = text.trim().split(',').collect();
+    if parts.len() != FIELDS.len() {
+        return Err(err("line", format!("{} fields; expected 15 ({})", parts.len(), FIELDS.join(","))));
+    }
+    let mut v = [0i64; 15];
+    for (i, p) in parts.iter().enumerate() {
+        v[i] = p.trim().parse().map_err(|_| err(FIELDS[i], format!("{p:?} is not an integer")))?;
+    }
+    from_fields(&v).map_err(|(field, reason)| err(field, reason))
 }
 
 /// Parses a whole input; blank lines are skipped.
@@ -263,7 +273,7 @@ mod tests {
     #[test]
     fn bad_lines_name_file_line_and_field() {
         let e = parse(
-            "0,0,1,30,0,1,0,10,100,-1,-1,-1,-1,-1,-1\n0,0,1,x,0,1,0,10,100,-1,-1,-1,-1,-1,-1\n",
+            "0,0,1,30,0,1,0,10,52800,-1,-1,-1,-1,-1,-1\n0,0,1,x,0,1,0,10,52800,-1,-1,-1,-1,-1,-1\n",
             "in.dat",
         )
         .unwrap_err();
