@@ -9,13 +9,15 @@
 //! fixed vehicle order, and no wall-clock time is read. [`Simulation::step`]
 //! returns the records due in each step; [`drive`] runs a simulation to the end
 //! against the ingest service's `IngestBatch` RPC. [`linear_road`] generates
-//! Linear Road benchmark workloads.
+//! Linear Road benchmark workloads, and [`lr_rating`] replays them through the
+//! Linear Road gRPC service and measures every output's latency.
 
 mod clock;
 mod config;
 pub mod demand;
 mod drive;
 pub mod linear_road;
+pub mod lr_rating;
 mod sensors;
 mod sim;
 pub mod traffic;

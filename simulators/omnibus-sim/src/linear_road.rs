@@ -315,11 +315,13 @@ impl Generator {
                 continue;
             }
             let until = t + rng.random_range(180..900);
-            let (pos, lane, dir, old) = (ca.pos, ca.lane, ca.dir, cb.pos);
+            let (pos, exit_pos, lane, dir, old) = (ca.pos, ca.exit_pos, ca.lane, ca.dir, cb.pos);
             x.density[seg_index(dir, old)] -= 1;
             x.density[seg_index(dir, pos)] += 1;
+            // The second car is now beside the first, on the first one's trip.
             let cb = &mut x.by_phase[b.0][b.1];
             cb.pos = pos;
+            cb.exit_pos = exit_pos;
             cb.lane = lane;
             cb.stopped_until = until;
             x.by_phase[a.0][a.1].stopped_until = until;
