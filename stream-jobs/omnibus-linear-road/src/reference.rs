@@ -127,6 +127,9 @@ impl Accident {
 #[derive(Default)]
 pub struct XwayDir {
     stats: HashMap<(u32, u32), BTreeMap<u32, (u64, u64)>>,
+    /// `(LAV, cars in the minute before)` per segment and minute, computed
+    /// once: the minutes they read are complete by then.
+    figures: HashMap<(u32, u32), (u32, u32)>,
     cars: HashMap<u32, Car>,
     stopped: HashMap<PosKey, BTreeSet<u32>>,
     accidents: Vec<(PosKey, Accident)>,
@@ -197,16 +200,25 @@ impl XwayDir {
             charges.push(Charge { vid: p.vid, time: p.time, amount });
         }
         if p.lane == EXIT_LANE {
+            // The trip is over: a toll owed for this segment is not charged.
+            self.cars.remove(&p.vid);
             return;
         }
         let nearby = self.accident_ahead(p.dir, p.seg, m);
-        let cars_before = self.stats.get(&(p.seg, m - 1)).map_or(0, |c| c.len() as u32);
-        let minutes: Vec<f64> = (m.saturating_sub(5)..m)
-            .filter(|w| *w >= 1)
-            .filter_map(|w| self.stats.get(&(p.seg, w)).and_then(minute_average))
-            .collect();
-        let lav =
-            if minutes.is_empty() { 0 } else { (minutes.iter().sum::<f64>() / minutes.len() as f64) as u32 };
+        let stats = &self.stats;
+        let (lav, cars_before) = *self.figures.entry((p.seg, m)).or_insert_with(|| {
+            let cars_before = stats.get(&(p.seg, m - 1)).map_or(0, |c| c.len() as u32);
+            let minutes: Vec<f64> = (m.saturating_sub(5)..m)
+                .filter(|w| *w >= 1)
+                .filter_map(|w| stats.get(&(p.seg, w)).and_then(minute_average))
+                .collect();
+            let lav = if minutes.is_empty() {
+                0
+            } else {
+                (minutes.iter().sum::<f64>() / minutes.len() as f64) as u32
+            };
+            (lav, cars_before)
+        });
         let t = toll(lav, cars_before, nearby.is_some());
         if let Some(car) = self.cars.get_mut(&p.vid) {
             car.pending_toll = Some(t);
@@ -220,6 +232,7 @@ impl XwayDir {
     /// Drops statistics older than any toll can read (call once a minute).
     pub fn forget_before(&mut self, minute: u32) {
         self.stats.retain(|(_, m), _| *m + 6 >= minute);
+        self.figures.retain(|(_, m), _| *m + 1 >= minute);
     }
 
     /// The nearest active accident's segment within reach downstream of `seg`.
