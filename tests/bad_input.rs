@@ -6,9 +6,10 @@ use omnibus_core::clock::ManualClock;
 use omnibus_core::{Meters, SegmentId};
 use omnibus_proto::v1::{
     BikeStationStatus, ChargePeriod, ClassBand, ClassBandPolicy, CordonPolicy as PbCordon, GetCordonRequest,
-    GetPolicyRequest, LoopDetectorCount, MarginalCostPolicy, ParkingOccupancy, Policy, SetPolicyRequest,
-    SpeedBandPolicy, TelemetryBatch, TelemetryRecord, VehicleProbe, ingest_client::IngestClient,
-    policy::Rule, pricing_client::PricingClient, telemetry_record::Kind,
+    GetPolicyRequest, GetPriceRequest, LoopDetectorCount, MarginalCostPolicy, ParkingOccupancy, Policy,
+    SetPolicyRequest, SpeedBandPolicy, TelemetryBatch, TelemetryRecord, VehicleProbe,
+    get_price_request::Target, ingest_client::IngestClient, policy::Rule, pricing_client::PricingClient,
+    telemetry_record::Kind,
 };
 use omnibus_tests::{T0, city, start};
 use tonic::Code;
@@ -220,6 +221,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
             window_minutes: 5,
         })),
         parking: None,
+        express_lanes: None,
         cordon: None,
         currency: "BRL".into(),
     };
@@ -227,7 +229,10 @@ async fn bad_policies_are_refused_and_change_nothing() {
         (band(-1, 0, 0.5), "speed_band.cap_cents"),
         (band(100, 200, 0.5), "speed_band.cap_cents"),
         (band(100, 0, f64::NAN), "speed_band.target_speed_fraction"),
-        (Policy { rule: None, parking: None, cordon: None, currency: "BRL".into() }, "policy.rule"),
+        (
+            Policy { rule: None, parking: None, cordon: None, currency: "BRL".into(), ..Policy::default() },
+            "policy.rule",
+        ),
     ] {
         let err = pricing
             .set_policy(SetPolicyRequest {
@@ -270,6 +275,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
             review_minutes: 15,
         })),
         parking: None,
+        express_lanes: None,
         cordon: None,
         currency: "BRL".into(),
     };
@@ -300,6 +306,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
             flow_window_minutes: 5,
         })),
         parking: None,
+        express_lanes: None,
         cordon: None,
         currency: "BRL".into(),
     };
@@ -319,6 +326,7 @@ async fn bad_policies_are_refused_and_change_nothing() {
     let cordon = |zone_lat: f64, second_from: u32| Policy {
         rule: marginal_rule(),
         parking: None,
+        express_lanes: None,
         cordon: Some(PbCordon {
             name: "centro".into(),
             zone: [(-0.01, -0.01), (-0.01, 0.01), (0.01, 0.01), (0.01, -0.01)]
@@ -357,10 +365,55 @@ async fn bad_policies_are_refused_and_change_nothing() {
     let state = pricing.get_cordon(GetCordonRequest {}).await.unwrap().into_inner();
     assert_eq!((state.name.as_str(), state.passages), ("centro", 0));
 
+    // Express lanes: unknown or disconnected segments and max below min are
+    // refused; a good zone is put in force and priced by name.
+    let net = &platform.city.network;
+    let s0 = net.segments()[0].clone();
+    let s1 = net.segments().iter().find(|s| s.from == s0.to && s.to != s0.from).unwrap().clone();
+    let s_far = net.segments().iter().find(|s| s.from != s0.to).unwrap().id;
+    let express = |segments: Vec<u64>, max_cents: i64| Policy {
+        rule: marginal_rule(),
+        express_lanes: Some(omnibus_proto::v1::ExpressLanePolicy {
+            zones: vec![omnibus_proto::v1::ExpressZone { name: "corridor".into(), segment_ids: segments }],
+            max_cents,
+            ..Default::default()
+        }),
+        currency: "BRL".into(),
+        ..Policy::default()
+    };
+    let (a, b) = (u64::from(s0.id.0), u64::from(s1.id.0));
+    for (policy, field) in [
+        (express(vec![a, 99_999_999], 0), "express_lanes.zones[0].segments[1]"),
+        (express(vec![a, u64::from(s_far.0)], 0), "express_lanes.zones[0].segments[1]"),
+        (express(vec![a, b], 10), "express_lanes.max_cents"),
+    ] {
+        let err = pricing
+            .set_policy(SetPolicyRequest { policy: Some(policy), author: "a".into(), effective_from_ms: 0 })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert!(err.message().starts_with(field), "{} should name {field}", err.message());
+    }
+    let zone = |name: &str| GetPriceRequest { target: Some(Target::ZoneId(name.into())) };
+    assert_eq!(pricing.get_price(zone("corridor")).await.unwrap_err().code(), Code::NotFound);
+    pricing
+        .set_policy(SetPolicyRequest {
+            policy: Some(express(vec![a, b], 0)),
+            author: "a".into(),
+            effective_from_ms: 0,
+        })
+        .await
+        .unwrap();
+    let price = pricing.get_price(zone("corridor")).await.unwrap().into_inner();
+    // MnPASS's minimum until the first review.
+    assert_eq!((price.zone_id.as_str(), price.price.unwrap().cents, price.segment_id), ("corridor", 25, a));
+    let err = pricing.get_price(zone("elsewhere")).await.unwrap_err();
+    assert!(err.message().starts_with("zone_id: \"elsewhere\""), "{}", err.message());
+
     // The audit log names who changed what, from when, refused attempts excluded.
     let history = pricing.policy_history(GetPolicyRequest {}).await.unwrap().into_inner().versions;
     let authors: Vec<(u64, &str)> = history.iter().map(|v| (v.version, v.author.as_str())).collect();
-    assert_eq!(authors, vec![(1, "configuration"), (2, "authority"), (3, "a"), (4, "a"), (5, "a")]);
+    assert_eq!(authors, vec![(1, "configuration"), (2, "authority"), (3, "a"), (4, "a"), (5, "a"), (6, "a")]);
     platform.stop().await.unwrap();
 }
 

@@ -98,6 +98,7 @@ async fn a_replica_mirrors_prices_and_forwards_policy_changes() {
             window_minutes: 3,
         })),
         parking: None,
+        express_lanes: None,
         cordon: None,
         currency: "BRL".into(),
     };

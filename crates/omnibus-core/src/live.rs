@@ -88,6 +88,19 @@ pub struct CordonLive {
     pub revenue: Cents,
 }
 
+/// An express-lane zone's latest price update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpressLive {
+    /// The review minute that set it.
+    pub minute: Minute,
+    /// Highest downstream density, thousandths of a vehicle per lane-mile.
+    pub density_milli: u64,
+    /// The price.
+    pub price: Cents,
+    /// The policy version that set it.
+    pub policy_version: u64,
+}
+
 /// The mutable part of [`LiveCity`].
 #[derive(Debug, Default)]
 pub struct LiveState {
@@ -99,6 +112,8 @@ pub struct LiveState {
     pub bikes: HashMap<String, BikeLive>,
     /// Cordon passages and revenue.
     pub cordon: CordonLive,
+    /// Express-lane zones by name.
+    pub express: HashMap<String, ExpressLive>,
     /// Latest minute the stream job has closed.
     pub latest_minute: Option<Minute>,
     /// Counters.

@@ -328,6 +328,8 @@ pub struct Policy {
     pub parking: ParkingPolicy,
     /// A time-of-day cordon, charged per vehicle crossing into its zone.
     pub cordon: Option<crate::cordon::CordonPolicy>,
+    /// Density-priced express-lane zones (MnPASS).
+    pub express_lanes: Option<crate::express::ExpressLanePolicy>,
     /// ISO 4217 code.
     pub currency: String,
 }
@@ -424,6 +426,7 @@ impl Default for Policy {
             rule: PricingRule::SpeedBand(SpeedBandPolicy::default()),
             parking: ParkingPolicy::default(),
             cordon: None,
+            express_lanes: None,
             currency: "BRL".to_owned(),
         }
     }
@@ -441,6 +444,9 @@ impl Policy {
         self.parking.validate()?;
         if let Some(c) = &self.cordon {
             c.validate()?;
+        }
+        if let Some(e) = &self.express_lanes {
+            e.validate(None)?;
         }
         match &self.rule {
             PricingRule::SpeedBand(p) => p.validate(),

@@ -5,6 +5,7 @@
 //! job switches to a new version at the minute it takes effect).
 
 use omnibus_core::cordon::{ChargePeriod, CordonPolicy};
+use omnibus_core::express::{ExpressLanePolicy, ExpressZone};
 use omnibus_core::live::{LiveCity, PriceChange as LivePriceChange, SegmentLive};
 use omnibus_core::network::RoadClass;
 use omnibus_core::policy::{
@@ -130,7 +131,35 @@ impl PricingService {
                 free_flow_speed_mps: seg.free_flow.0,
                 vehicles: 0,
                 policy_version: 0,
+                ..Price::default()
             },
+        })
+    }
+
+    /// An express-lane zone's price: its latest review, or the minimum before any.
+    fn zone_price(&self, zone: &str) -> Result<Price, PricingError> {
+        let minute = self.live.first_open_minute();
+        let express = self.live.policies(|p| p.active_at(minute).policy.express_lanes.clone());
+        let Some((express, z)) =
+            express.and_then(|e| e.zones.iter().find(|z| z.name == zone).cloned().map(|z| (e, z)))
+        else {
+            return Err(PricingError::NotFound(format!(
+                "zone_id: {zone:?} is not an express-lane zone of the active policy"
+            )));
+        };
+        let first = z.segments[0];
+        let currency = self.currency();
+        let live = self.live.read(|s| s.express.get(zone).copied());
+        Ok(Price {
+            segment_id: u64::from(first.0),
+            price: Some(Money { cents: live.map_or(express.min.0, |l| l.price.0), currency }),
+            minute_start_ms: live.map_or(0, |l| l.minute.start().0),
+            avg_speed_mps: 0.0,
+            free_flow_speed_mps: self.city.network.segments()[first.index()].free_flow.0,
+            vehicles: 0,
+            policy_version: live.map_or(0, |l| l.policy_version),
+            zone_id: zone.to_owned(),
+            density_veh_per_lane_mile: live.map_or(0.0, |l| l.density_milli as f64 / 1_000.0),
         })
     }
 
@@ -138,9 +167,7 @@ impl PricingService {
         match req.target {
             None => Err(invalid("target", "name a segment_id or a zone_id")),
             Some(Target::SegmentId(id)) => Ok(self.price(self.segment("segment_id", id)?)),
-            Some(Target::ZoneId(zone)) => Err(PricingError::NotFound(format!(
-                "zone_id: {zone:?} is not a priced zone; the active policy prices road segments"
-            ))),
+            Some(Target::ZoneId(zone)) => self.zone_price(&zone),
         }
     }
 
@@ -177,6 +204,9 @@ impl PricingService {
                     p.lat, p.lon, self.city.name
                 ),
             ));
+        }
+        if let Some(express) = &policy.express_lanes {
+            express.validate(Some(&self.city.network))?;
         }
         let earliest = self.live.first_open_minute();
         let from = if req.effective_from_ms == 0 {
@@ -313,7 +343,34 @@ pub fn policy_from_proto(p: pb::Policy) -> Result<Policy, PricingError> {
         single_charge_minutes: c.single_charge_minutes,
         utc_offset_minutes: c.utc_offset_minutes,
     });
-    let policy = Policy { rule, parking, cordon, currency: p.currency };
+    let express_lanes = p.express_lanes.map(|e| {
+        let d = ExpressLanePolicy::mnpass(Vec::new());
+        let or = |v: f64, default: f64| if v == 0.0 { default } else { v };
+        let or_u = |v: u32, default: u32| if v == 0 { default } else { v };
+        let or_c = |v: i64, default: Cents| if v == 0 { default } else { Cents(v) };
+        ExpressLanePolicy {
+            zones: e
+                .zones
+                .into_iter()
+                .map(|z| ExpressZone {
+                    name: z.name,
+                    segments: z
+                        .segment_ids
+                        .iter()
+                        .map(|id| SegmentId(u32::try_from(*id).unwrap_or(u32::MAX)))
+                        .collect(),
+                })
+                .collect(),
+            coefficient: or(e.coefficient, d.coefficient),
+            exponent: or(e.exponent, d.exponent),
+            review_minutes: or_u(e.review_minutes, d.review_minutes),
+            window_minutes: or_u(e.window_minutes, d.window_minutes),
+            rounding: or_c(e.rounding_cents, d.rounding),
+            min: or_c(e.min_cents, d.min),
+            max: or_c(e.max_cents, d.max),
+        }
+    });
+    let policy = Policy { rule, parking, cordon, express_lanes, currency: p.currency };
     policy.validate()?;
     Ok(policy)
 }
@@ -362,6 +419,23 @@ pub fn record(v: &PolicyVersion) -> PolicyRecord {
                 initial_cents_per_hour: v.policy.parking.initial_per_hour.0,
                 review_minutes: v.policy.parking.review_minutes,
             }),
+            express_lanes: v.policy.express_lanes.as_ref().map(|e| pb::ExpressLanePolicy {
+                zones: e
+                    .zones
+                    .iter()
+                    .map(|z| pb::ExpressZone {
+                        name: z.name.clone(),
+                        segment_ids: z.segments.iter().map(|s| u64::from(s.0)).collect(),
+                    })
+                    .collect(),
+                coefficient: e.coefficient,
+                exponent: e.exponent,
+                review_minutes: e.review_minutes,
+                window_minutes: e.window_minutes,
+                rounding_cents: e.rounding.0,
+                min_cents: e.min.0,
+                max_cents: e.max.0,
+            }),
             cordon: v.policy.cordon.as_ref().map(|c| pb::CordonPolicy {
                 name: c.name.clone(),
                 zone: c.zone.iter().map(|p| pb::LatLon { lat: p.lat, lon: p.lon }).collect(),
@@ -395,6 +469,7 @@ pub fn live_price(segment: SegmentId, l: &SegmentLive, free_flow_mps: f64, curre
         free_flow_speed_mps: free_flow_mps,
         vehicles: l.vehicles,
         policy_version: l.policy_version,
+        ..Price::default()
     }
 }
 

@@ -6,8 +6,9 @@ use omnibus::Platform;
 use omnibus::config::{Config, ServerConfig, Service};
 use omnibus_core::clock::Clock;
 use omnibus_core::cordon::CordonPolicy;
+use omnibus_core::express::{ExpressLanePolicy, ExpressZone};
 use omnibus_core::policy::{ClassBandPolicy, MarginalCostPolicy, PricingRule, SpeedBandPolicy};
-use omnibus_core::{Cents, City, EventTime, LatLon};
+use omnibus_core::{Cents, City, EventTime, LatLon, SegmentId};
 use omnibus_proto::v1::{
     Itinerary, LatLon as PbLatLon, Mode, PlanRequest, WatchPricesRequest, planner_client::PlannerClient,
     pricing_client::PricingClient,
@@ -44,6 +45,10 @@ pub struct DemoArgs {
     /// cap) around the 2 km × 2 km centre of the morning's traffic.
     #[arg(long)]
     cordon: bool,
+    /// Also price MnPASS express lanes on four approaches to the centre of the
+    /// morning's traffic (density-based, every 3 minutes over the last 6).
+    #[arg(long)]
+    express_lanes: bool,
     /// Minutes per SFpark parking review (28 days in San Francisco; short here so
     /// that an hour shows the rule at work).
     #[arg(long, default_value_t = 15)]
@@ -139,6 +144,48 @@ fn plan_request(from: LatLon, to: LatLon, at: EventTime, value_of_time: i64) -> 
     }
 }
 
+/// Express-lane zones: the last 2 km of the fastest route into the hotspot
+/// from 3 km away, from the west, south, east and north.
+fn express_zones(city: &City, hotspot: LatLon) -> Vec<ExpressZone> {
+    let net = &city.network;
+    let proj = net.projection();
+    let c = proj.project(hotspot);
+    let Some(end) = city.matcher.nearest_segment(hotspot) else { return Vec::new() };
+    let target = net.segments()[end.segment.index()].from;
+    let mut zones = Vec::new();
+    for (name, (dx, dy)) in [
+        ("west", (-3_000.0, 0.0)),
+        ("south", (0.0, -3_000.0)),
+        ("east", (3_000.0, 0.0)),
+        ("north", (0.0, 3_000.0)),
+    ] {
+        let Some(start) = city.matcher.nearest_segment(proj.unproject([c[0] + dx, c[1] + dy])) else {
+            continue;
+        };
+        let from = net.segments()[start.segment.index()].to;
+        let Some(path) = omnibus_core::routing::shortest_path(net, from, target, |s| {
+            let seg = &net.segments()[s.index()];
+            seg.length.0 / seg.free_flow.0
+        }) else {
+            continue;
+        };
+        let mut length = 0.0;
+        let mut last: Vec<SegmentId> = Vec::new();
+        for s in path.segments.iter().rev() {
+            if length >= 2_000.0 {
+                break;
+            }
+            length += net.segments()[s.index()].length.0;
+            last.push(*s);
+        }
+        last.reverse();
+        if !last.is_empty() && zones.iter().all(|z: &ExpressZone| z.segments != last) {
+            zones.push(ExpressZone { name: format!("express-{name}"), segments: last });
+        }
+    }
+    zones
+}
+
 /// Trips straight across the hotspot: 3 and 5 km long, in eight directions.
 fn candidate_trips(city: &City, hotspot: LatLon) -> Vec<(LatLon, LatLon)> {
     let proj = city.network.projection();
@@ -201,6 +248,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         config.policy.cordon =
             Some(CordonPolicy::stockholm(square_around(&city, sim.hotspot(), 1_000.0), -180));
     }
+    if args.express_lanes {
+        config.policy.express_lanes = Some(ExpressLanePolicy::mnpass(express_zones(&city, sim.hotspot())));
+    }
     let platform = Platform::start(city.clone(), clock, &config, None).await?;
     let currency = platform.live.policies(|p| p.latest().policy.currency.clone());
     let rule = platform.live.policies(|p| p.latest().policy.rule.clone());
@@ -221,6 +271,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             money(c.charge_at(start), &currency),
             c.single_charge_minutes,
             money(c.daily_cap, &currency)
+        )?;
+    }
+    if let Some(e) = platform.live.policies(|p| p.latest().policy.express_lanes.clone()) {
+        writeln!(
+            out,
+            "  express     MnPASS on {} zones: {:.3}·k^{:.2} dollars-equivalent per trip, every {} min over {}, {}–{}",
+            e.zones.len(),
+            e.coefficient,
+            e.exponent,
+            e.review_minutes,
+            e.window_minutes,
+            money(e.min, &currency),
+            money(e.max, &currency)
         )?;
     }
     writeln!(
@@ -414,6 +477,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             c.charged,
             money(Cents(c.revenue.map_or(0, |m| m.cents)), &currency)
         )?;
+    }
+
+    if let Some(e) = platform.live.policies(|p| p.latest().policy.express_lanes.clone()) {
+        writeln!(out)?;
+        writeln!(out, "Express lanes (MnPASS, from the highest downstream density)")?;
+        for zone in &e.zones {
+            let request = omnibus_proto::v1::GetPriceRequest {
+                target: Some(omnibus_proto::v1::get_price_request::Target::ZoneId(zone.name.clone())),
+            };
+            let p = pricing.get_price(request).await?.into_inner();
+            let length: f64 = zone.segments.iter().map(|s| city.network.segments()[s.index()].length.0).sum();
+            writeln!(
+                out,
+                "  {:<16} {:>2} segments {:>5.1} km  density {:>5.1} veh/lane-mile  {:>12}",
+                zone.name,
+                zone.segments.len(),
+                length / 1_000.0,
+                p.density_veh_per_lane_mile,
+                money(Cents(p.price.map_or(0, |m| m.cents)), &currency)
+            )?;
+        }
     }
 
     if !city.registry.parking.is_empty() {

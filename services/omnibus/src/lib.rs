@@ -49,6 +49,9 @@ impl Platform {
         config: &Config,
         recorder: Option<Recorder>,
     ) -> anyhow::Result<Platform> {
+        if let Some(express) = &config.policy.express_lanes {
+            express.validate(Some(&city.network)).context("the [policy] table of the configuration")?;
+        }
         let policies = PolicyStore::new(config.policy.clone(), "configuration")
             .context("the [policy] table of the configuration")?;
         let live = LiveCity::new(policies);

@@ -1,9 +1,12 @@
 //! The timely dataflow: `MapMatch` (per worker) → exchange by segment or
-//! facility → `CloseMinutes` (event-time minutes, speed-band tolls) →
-//! `PublishLive` (into the shared live state).
+//! facility → `CloseMinutes` (event-time minutes, segment tolls, parking) →
+//! `PublishLive` (into the shared live state); beside it `Cordon` (exchange
+//! by vehicle) and `ZoneFanOut` → `ExpressLanes` (one worker: express-lane
+//! zones priced from their highest downstream density).
 
 use crate::book::{Book, Observation};
 use crate::cordon::CordonBook;
+use crate::express::{ZoneBook, ZoneMsg, fan_out};
 use crate::model::{JobOutput, Telemetry, publish};
 use omnibus_core::live::LiveCity;
 use omnibus_core::{City, Minute};
@@ -74,6 +77,7 @@ pub fn run_workers(
             let match_live = live.clone();
             let close_live = live.clone();
             let cordon_live = live.clone();
+            let (fan_live, fan_city, express_live) = (live.clone(), city.clone(), live.clone());
             let telemetry = input.to_stream(scope);
             // Cordon passages, per vehicle (records are already on their vehicle's worker).
             let passages = telemetry
@@ -114,7 +118,7 @@ pub fn run_workers(
                     }
                 })
                 .container::<Vec<JobOutput>>();
-            telemetry
+            let matched = telemetry
                 .unary(Pipeline, "MapMatch", move |_cap, info| {
                     *wake_slot.borrow_mut() = Some(activator_scope.activator_for(info.address));
                     move |input, output| {
@@ -142,7 +146,8 @@ pub fn run_workers(
                         });
                     }
                 })
-                .container::<Vec<Observation>>()
+                .container::<Vec<Observation>>();
+            let closed = matched
                 .unary_frontier(
                     Exchange::new(|o: &Observation| o.key()),
                     "CloseMinutes",
@@ -201,9 +206,93 @@ pub fn run_workers(
                         }
                     },
                 )
-                .container::<Vec<JobOutput>>()
-                .concat(passages)
-                .sink(Pipeline, "PublishLive", move |(input, _frontier)| {
+                .container::<Vec<JobOutput>>();
+            let express = closed
+                .clone()
+                .unary(Pipeline, "ZoneFanOut", move |_cap, _info| {
+                    let mut obs = Vec::new();
+                    move |input, output| {
+                        input.for_each_stamp(|cap, data| {
+                            let mut session = output.session(&cap);
+                            let mut ticks = std::collections::BTreeSet::new();
+                            for batch in data {
+                                for out in batch.iter() {
+                                    if let JobOutput::Segment(s) = out {
+                                        ticks.insert(s.minute);
+                                        fan_live.policies(|p| fan_out(s, p, &fan_city.network, &mut obs));
+                                    }
+                                }
+                            }
+                            session.give_iterator(obs.drain(..).map(ZoneMsg::Obs));
+                            session.give_iterator(ticks.into_iter().map(ZoneMsg::Tick));
+                        });
+                    }
+                })
+                .container::<Vec<ZoneMsg>>()
+                .unary_frontier(Exchange::new(|_: &ZoneMsg| 0u64), "ExpressLanes", move |cap, _info| {
+                    let mut cap: Option<Capability<u64>> = Some(cap);
+                    let mut book = ZoneBook::default();
+                    let mut pending: std::collections::BTreeMap<i64, Vec<crate::express::ZoneObs>> =
+                        std::collections::BTreeMap::new();
+                    let (mut next, mut last_tick): (Option<i64>, Option<i64>) = (None, None);
+                    let mut outputs = Vec::new();
+                    move |(input, frontier), output| {
+                        input.for_each_stamp(|_cap, data| {
+                            for batch in data {
+                                for msg in batch.drain(..) {
+                                    let m = match msg {
+                                        ZoneMsg::Obs(o) => {
+                                            let m = o.minute.0;
+                                            pending.entry(m).or_default().push(o);
+                                            m
+                                        }
+                                        ZoneMsg::Tick(m) => {
+                                            last_tick = Some(last_tick.map_or(m.0, |l| l.max(m.0)));
+                                            m.0
+                                        }
+                                    };
+                                    next = Some(next.map_or(m, |n| n.min(m)));
+                                }
+                            }
+                        });
+                        // Close minutes below the frontier, up to the last minute the
+                        // segment operator has closed (so the end does not depend on
+                        // how the final frontier updates were batched).
+                        let bound = frontier
+                            .frontier()
+                            .first()
+                            .map_or(i64::MAX, |t| *t as i64)
+                            .min(last_tick.map_or(i64::MIN, |l| l + 1));
+                        while let Some(m) = next.filter(|m| *m < bound) {
+                            for o in pending.remove(&m).unwrap_or_default() {
+                                book.add(o);
+                            }
+                            outputs.clear();
+                            express_live.policies(|p| book.close(Minute(m), p, &mut outputs));
+                            if !outputs.is_empty() {
+                                let c = cap
+                                    .as_ref()
+                                    .expect("held while minutes remain")
+                                    .delayed(&(m.max(0) as u64));
+                                output.session(&c).give_iterator(outputs.drain(..));
+                            }
+                            next = Some(m + 1);
+                        }
+                        if frontier.frontier().is_empty() {
+                            cap = None;
+                        } else if let (Some(c), Some(n)) = (cap.as_mut(), next) {
+                            let t = (n.max(0) as u64).min(bound.max(0) as u64);
+                            if *c.time() < t {
+                                c.downgrade(&t);
+                            }
+                        }
+                    }
+                })
+                .container::<Vec<JobOutput>>();
+            closed.concat(passages).concat(express).sink(
+                Pipeline,
+                "PublishLive",
+                move |(input, _frontier)| {
                     input.for_each_stamp(|_cap, data| {
                         for batch in data {
                             publish(&live, batch);
@@ -212,7 +301,8 @@ pub fn run_workers(
                             }
                         }
                     });
-                });
+                },
+            );
         });
 
         let mut open = true;

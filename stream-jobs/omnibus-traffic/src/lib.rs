@@ -13,6 +13,7 @@
 pub mod book;
 pub mod cordon;
 pub mod dataflow;
+pub mod express;
 pub mod model;
 pub mod reference;
 

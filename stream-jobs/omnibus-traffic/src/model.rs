@@ -165,6 +165,20 @@ pub enum JobOutput {
         /// The policy version that priced it.
         policy_version: u64,
     },
+    /// An express-lane zone repriced at a review (MnPASS).
+    Express {
+        /// The zone.
+        zone: String,
+        /// The review minute.
+        minute: Minute,
+        /// Highest downstream density over the window, thousandths of a
+        /// vehicle per lane-mile.
+        density_milli: u64,
+        /// The new price.
+        price: Cents,
+        /// The policy version that set it.
+        policy_version: u64,
+    },
     /// A bike-share station's latest report in a minute.
     Bike {
         /// Station id.
@@ -187,7 +201,8 @@ impl JobOutput {
             JobOutput::Segment(s) => s.minute,
             JobOutput::Parking { minute, .. }
             | JobOutput::Bike { minute, .. }
-            | JobOutput::Cordon { minute, .. } => *minute,
+            | JobOutput::Cordon { minute, .. }
+            | JobOutput::Express { minute, .. } => *minute,
         }
     }
 }
@@ -224,6 +239,15 @@ pub fn publish(live: &omnibus_core::live::LiveCity, outputs: &[JobOutput]) {
                     state.cordon.passages += 1;
                     state.cordon.revenue = state.cordon.revenue + *owed;
                     state.cordon.charged += u64::from(owed.0 > 0);
+                }
+                JobOutput::Express { zone, minute, density_milli, price, policy_version } => {
+                    let live = omnibus_core::live::ExpressLive {
+                        minute: *minute,
+                        density_milli: *density_milli,
+                        price: *price,
+                        policy_version: *policy_version,
+                    };
+                    state.express.insert(zone.clone(), live);
                 }
                 JobOutput::Bike { station, time, bikes, docks, .. } => {
                     state

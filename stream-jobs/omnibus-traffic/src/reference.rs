@@ -129,9 +129,35 @@ pub fn run(city: &City, policies: &PolicyStore, records: &[Telemetry], end: Minu
             price.insert(*s, new);
         }
     }
+    express_lanes(city, policies, start, end, &mut out);
     push_bikes(&bikes, end, &mut out);
     cordon_passages(policies, records, end, &mut out);
     out
+}
+
+/// Express-lane zones, from the segment-minutes already computed, every minute
+/// from `start` to the last minute with segment output.
+fn express_lanes(city: &City, policies: &PolicyStore, start: Minute, end: Minute, out: &mut Vec<JobOutput>) {
+    let mut by_minute: BTreeMap<Minute, Vec<crate::express::ZoneObs>> = BTreeMap::new();
+    let mut last = None;
+    for o in out.iter() {
+        if let JobOutput::Segment(s) = o {
+            let mut obs = Vec::new();
+            crate::express::fan_out(s, policies, &city.network, &mut obs);
+            by_minute.entry(s.minute).or_default().extend(obs);
+            last = last.max(Some(s.minute));
+        }
+    }
+    let Some(last) = last else { return };
+    let mut book = crate::express::ZoneBook::default();
+    let mut priced = Vec::new();
+    for m in start.0..=last.0.min(end.0 - 1) {
+        for o in by_minute.remove(&Minute(m)).unwrap_or_default() {
+            book.add(o);
+        }
+        book.close(Minute(m), policies, &mut priced);
+    }
+    out.extend(priced);
 }
 
 /// Every vehicle's probes in time order, through the cordon rules.

@@ -2,12 +2,15 @@
 //! seeded input, with one worker and with four.
 
 use omnibus_core::cordon::{ChargePeriod, CordonPolicy};
+use omnibus_core::express::{ExpressLanePolicy, ExpressZone};
 use omnibus_core::live::LiveCity;
 use omnibus_core::network::RoadClass;
 use omnibus_core::policy::{
     ClassBandPolicy, MarginalCostPolicy, ParkingPolicy, Policy, PolicyStore, PricingRule, SpeedBandPolicy,
 };
-use omnibus_core::{Cents, City, EventTime, LatLon, Meters, MetersPerSecond, MillimetersPerSecond, Minute};
+use omnibus_core::{
+    Cents, City, EventTime, LatLon, Meters, MetersPerSecond, MillimetersPerSecond, Minute, SegmentId,
+};
 use omnibus_traffic::model::{BikeReport, LoopCount, ParkingReport, Probe, Telemetry};
 use omnibus_traffic::{JobOutput, TrafficJob, reference};
 use rand::seq::SliceRandom;
@@ -22,13 +25,33 @@ fn city() -> Arc<City> {
     CITY.get_or_init(|| Arc::new(City::porto_alegre())).clone()
 }
 
+/// The segments `workload(_, seed)` reports on.
+fn chosen(seed: u64) -> Vec<SegmentId> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = city().network.segments().len();
+    (0..60).map(|_| SegmentId(rng.random_range(0..n) as u32)).collect()
+}
+
+/// Two MnPASS zones over segments of both workloads.
+fn express() -> ExpressLanePolicy {
+    let (a, b) = (chosen(7), chosen(11));
+    ExpressLanePolicy::mnpass(vec![
+        ExpressZone { name: "north".into(), segments: a[..10].iter().chain(&b[..10]).copied().collect() },
+        ExpressZone { name: "south".into(), segments: a[10..20].iter().chain(&b[10..20]).copied().collect() },
+    ])
+}
+
 /// A speed band, then a stricter one at minute 8, ERP class bands reviewed
-/// every 3 minutes from minute 14, marginal-cost tolls from minute 22.
+/// every 3 minutes from minute 14, marginal-cost tolls from minute 22; MnPASS
+/// express lanes throughout.
 fn policies() -> PolicyStore {
     // SFpark reviews every 5 minutes here (28 days in San Francisco).
     let parking = ParkingPolicy { review_minutes: 5, ..ParkingPolicy::default() };
-    let mut store =
-        PolicyStore::new(Policy { parking: parking.clone(), ..Policy::default() }, "test").unwrap();
+    let mut store = PolicyStore::new(
+        Policy { parking: parking.clone(), express_lanes: Some(express()), ..Policy::default() },
+        "test",
+    )
+    .unwrap();
     let stricter = SpeedBandPolicy {
         target_speed_fraction: 0.6,
         step: Cents(50),
@@ -65,6 +88,7 @@ fn policies() -> PolicyStore {
                     rule,
                     parking: parking.clone(),
                     cordon: Some(cordon.clone()),
+                    express_lanes: Some(express()),
                     currency: "BRL".into(),
                 },
                 "test",
@@ -215,6 +239,15 @@ async fn one_worker_matches_the_sequential_reference() {
         .filter_map(|o| if let JobOutput::Cordon { owed, .. } = o { Some(*owed) } else { None })
         .collect();
     assert!(passages.iter().any(|o| o.0 > 0) && passages.contains(&Cents::ZERO), "{passages:?}");
+    // Express lanes were repriced every 3 minutes, above the minimum while congested.
+    let zones: Vec<_> = got
+        .iter()
+        .filter_map(|o| {
+            if let JobOutput::Express { minute, price, .. } = o { Some((*minute, *price)) } else { None }
+        })
+        .collect();
+    assert!(zones.iter().all(|(m, _)| (m.0 + 1) % 3 == 0), "{zones:?}");
+    assert!(zones.iter().any(|(_, p)| p.0 > 100), "{zones:?}");
     // Parking occupancy around 50 % makes SFpark lower the hourly price at reviews.
     assert!(got.iter().any(
         |o| matches!(o, JobOutput::Parking { previous_price_per_hour: a, price_per_hour: b, .. } if b < a)
