@@ -25,6 +25,8 @@ enum Event {
 impl Event {
     fn car(&self) -> u64 {
         match self {
+            // Notifications only pass through: spread them by car too.
+            Event::Out(Output::Toll { vid, .. } | Output::Accident { vid, .. }) => u64::from(*vid),
             Event::Out(_) => 0,
             Event::Charge(c) => u64::from(c.vid),
             Event::Query(t) => match t {

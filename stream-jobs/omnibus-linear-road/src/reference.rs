@@ -130,6 +130,8 @@ pub struct XwayDir {
     /// `(LAV, cars in the minute before)` per segment and minute, computed
     /// once: the minutes they read are complete by then.
     figures: HashMap<(u32, u32), (u32, u32)>,
+    /// Each complete minute's average speed per segment, computed once.
+    averages: HashMap<(u32, u32), Option<f64>>,
     cars: HashMap<u32, Car>,
     stopped: HashMap<PosKey, BTreeSet<u32>>,
     accidents: Vec<(PosKey, Accident)>,
@@ -205,12 +207,16 @@ impl XwayDir {
             return;
         }
         let nearby = self.accident_ahead(p.dir, p.seg, m);
-        let stats = &self.stats;
+        let (stats, averages) = (&self.stats, &mut self.averages);
         let (lav, cars_before) = *self.figures.entry((p.seg, m)).or_insert_with(|| {
             let cars_before = stats.get(&(p.seg, m - 1)).map_or(0, |c| c.len() as u32);
             let minutes: Vec<f64> = (m.saturating_sub(5)..m)
                 .filter(|w| *w >= 1)
-                .filter_map(|w| stats.get(&(p.seg, w)).and_then(minute_average))
+                .filter_map(|w| {
+                    *averages
+                        .entry((p.seg, w))
+                        .or_insert_with(|| stats.get(&(p.seg, w)).and_then(minute_average))
+                })
                 .collect();
             let lav = if minutes.is_empty() {
                 0
@@ -233,6 +239,7 @@ impl XwayDir {
     pub fn forget_before(&mut self, minute: u32) {
         self.stats.retain(|(_, m), _| *m + 6 >= minute);
         self.figures.retain(|(_, m), _| *m + 1 >= minute);
+        self.averages.retain(|(_, m), _| *m + 6 >= minute);
     }
 
     /// The nearest active accident's segment within reach downstream of `seg`.
