@@ -143,3 +143,70 @@ async fn bad_tuples_are_refused_by_field_and_a_second_that_goes_back_ends_the_ru
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert!(status.message().starts_with("second: 0 is already complete"), "{}", status.message());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_serves_linear_road_with_the_history_files_it_is_given() {
+    use omnibus::config::{Config, ServerConfig, Service};
+    let dir = tempfile::tempdir().unwrap();
+    let tolls = dir.path().join("tolls.dat");
+    let segments = dir.path().join("segments.dat");
+    std::fs::write(&tolls, "5,3,0,10\n5,3,0,7\n").unwrap();
+    // Tuesday 08:00–08:15, eastbound: segment 10 at 30 mph (toll 8), segment 11 at 20 mph (toll 50).
+    std::fs::write(&segments, "0,0,10,2,32,30,8\n0,0,11,2,32,20,50\n").unwrap();
+    let mut config = Config {
+        server: ServerConfig::ephemeral(),
+        services: vec![Service::LinearRoad],
+        ..Config::default()
+    };
+    config.linear_road.toll_history = Some(tolls.clone());
+    config.linear_road.segment_history = Some(segments.clone());
+    let platform =
+        omnibus::Platform::start(omnibus_tests::city(), omnibus_core::clock::system_clock(), &config, None)
+            .await
+            .unwrap();
+    let mut client = LinearRoadClient::connect(platform.endpoint(Service::LinearRoad)).await.unwrap();
+    let (tx, rx) = mpsc::channel(4);
+    let mut responses = client.run(ReceiverStream::new(rx)).await.unwrap().into_inner();
+    let query = |r#type: i64, qid: i64| LinearRoadTuple {
+        r#type,
+        time: 7,
+        vid: 5,
+        qid,
+        xway: 0,
+        day: 3,
+        s_init: 10,
+        s_end: 11,
+        dow: 2,
+        tod: 480,
+        ..LinearRoadTuple::default()
+    };
+    tx.send(LinearRoadInput { second: 7, tuples: vec![query(3, 1), query(4, 2)], second_complete: true })
+        .await
+        .unwrap();
+    drop(tx);
+    let mut got = Vec::new();
+    while let Some(msg) = responses.message().await.unwrap() {
+        if let Some(Kind::Results(r)) = msg.kind {
+            got.extend(r.results.iter().map(from_wire));
+        }
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            Output::DailyExpenditure { time: 7, qid: 1, balance: 17 },
+            Output::TravelTime { time: 7, qid: 2, travel_time: 300, toll: 58 }
+        ]
+    );
+    platform.stop().await.unwrap();
+
+    // A bad history file stops the start, naming the file, line and field.
+    std::fs::write(&segments, "0,0,10,2,32,30,8\n0,0,11,9,32,20,50\n").unwrap();
+    let err =
+        omnibus::Platform::start(omnibus_tests::city(), omnibus_core::clock::system_clock(), &config, None)
+            .await
+            .err()
+            .unwrap();
+    let text = format!("{err:#}");
+    assert!(text.contains("segments.dat:2: DOW"), "{text}");
+}

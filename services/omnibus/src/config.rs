@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// One of the services a process can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Service {
     /// Telemetry ingest with the traffic stream job.
     Ingest,
@@ -18,6 +18,8 @@ pub enum Service {
     Pricing,
     /// Journey planning.
     Planner,
+    /// The Linear Road benchmark's tolling job (not started by default).
+    LinearRoad,
 }
 
 impl fmt::Display for Service {
@@ -26,6 +28,7 @@ impl fmt::Display for Service {
             Service::Ingest => "ingest",
             Service::Pricing => "pricing",
             Service::Planner => "planner",
+            Service::LinearRoad => "linear-road",
         })
     }
 }
@@ -48,6 +51,27 @@ pub struct Config {
     pub policy: Policy,
     /// The stream node a replica mirrors.
     pub upstream: UpstreamConfig,
+    /// The Linear Road service.
+    pub linear_road: LinearRoadConfig,
+}
+
+/// The Linear Road service: its workers and the history its historical
+/// queries read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinearRoadConfig {
+    /// Timely workers per run.
+    pub workers: usize,
+    /// Historical tolls for daily-expenditure queries: `VID,Day,XWay,Toll` lines.
+    pub toll_history: Option<PathBuf>,
+    /// Segment statistics for travel-time queries: `XWay,Dir,Seg,DOW,Quarter,LAV,Toll` lines.
+    pub segment_history: Option<PathBuf>,
+}
+
+impl Default for LinearRoadConfig {
+    fn default() -> Self {
+        LinearRoadConfig { workers: 2, toll_history: None, segment_history: None }
+    }
 }
 
 /// Where a process without the ingest service (and so without the stream job)
@@ -70,6 +94,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             policy: Policy::default(),
             upstream: UpstreamConfig::default(),
+            linear_road: LinearRoadConfig::default(),
         }
     }
 }
@@ -120,6 +145,8 @@ pub struct ServerConfig {
     pub pricing: SocketAddr,
     /// Planner service.
     pub planner: SocketAddr,
+    /// Linear Road service.
+    pub linear_road: SocketAddr,
 }
 
 impl Default for ServerConfig {
@@ -128,6 +155,7 @@ impl Default for ServerConfig {
             ingest: ([127, 0, 0, 1], 50051).into(),
             pricing: ([127, 0, 0, 1], 50052).into(),
             planner: ([127, 0, 0, 1], 50053).into(),
+            linear_road: ([127, 0, 0, 1], 50054).into(),
         }
     }
 }
@@ -139,13 +167,14 @@ impl ServerConfig {
             Service::Ingest => self.ingest,
             Service::Pricing => self.pricing,
             Service::Planner => self.planner,
+            Service::LinearRoad => self.linear_road,
         }
     }
 
     /// Every service on a free loopback port.
     pub fn ephemeral() -> ServerConfig {
         let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-        ServerConfig { ingest: any, pricing: any, planner: any }
+        ServerConfig { ingest: any, pricing: any, planner: any, linear_road: any }
     }
 }
 

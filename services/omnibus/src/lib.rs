@@ -113,6 +113,15 @@ impl Platform {
                     }
                     tokio::spawn(omnibus_pricing::run(listener, signal, pricing))
                 }
+                Service::LinearRoad => {
+                    let history = linear_road_history(&config.linear_road)?;
+                    let service = omnibus_lr::LinearRoadService::new(
+                        Arc::new(history),
+                        config.linear_road.workers,
+                        clock.clone(),
+                    );
+                    tokio::spawn(omnibus_lr::run(listener, signal, service))
+                }
                 Service::Planner => tokio::spawn(omnibus_planner::run(
                     listener,
                     signal,
@@ -154,4 +163,21 @@ impl Platform {
         }
         Ok(())
     }
+}
+
+/// Reads the Linear Road history files named in the configuration (none: empty).
+fn linear_road_history(config: &config::LinearRoadConfig) -> anyhow::Result<omnibus_linear_road::History> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("[linear_road] {}: cannot read", path.display()))
+    };
+    let tolls = match &config.toll_history {
+        Some(path) => omnibus_linear_road::parse_history(&read(path)?, &path.display().to_string())?,
+        None => Vec::new(),
+    };
+    let segments = match &config.segment_history {
+        Some(path) => omnibus_linear_road::SegmentHistory::parse(&read(path)?, &path.display().to_string())?,
+        None => omnibus_linear_road::SegmentHistory::default(),
+    };
+    Ok(omnibus_linear_road::History::new(&tolls, segments))
 }
