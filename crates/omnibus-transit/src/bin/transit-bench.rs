@@ -1,0 +1,172 @@
+//! Transit query benchmark: imports GTFS feeds, builds the busiest weekday's
+//! timetable, and answers random origin–destination–time queries on one core
+//! with RAPTOR (earliest arrival, pruned by the target) and, as the baseline
+//! in the same run, with the plain connection scan; checks they agree and
+//! writes import time, memory and query percentiles as JSON.
+//!
+//! Usage: `transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...`
+//! (default feeds: the New York subway and Manhattan buses in ../shared/data/nyc).
+
+use omnibus_transit::{Feed, Raptor, Timetable, UNREACHED, csa};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        .map_or(0.0, |kib| kib / 1_024.0)
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// The weekday on which the most trips run, over the feeds' calendars.
+fn busiest_day(feeds: &[Feed]) -> u32 {
+    let mut candidates = BTreeSet::new();
+    for f in feeds {
+        for c in f.calendars.values() {
+            for d in 0..14 {
+                candidates.insert(omnibus_transit::gtfs::add_days(c.start, d));
+            }
+        }
+        for (_, d, _) in &f.calendar_dates {
+            candidates.insert(*d);
+        }
+    }
+    let count = |date: u32| -> usize {
+        feeds
+            .iter()
+            .map(|f| {
+                let mut by_service: HashMap<&str, bool> = HashMap::new();
+                f.trips
+                    .iter()
+                    .filter(|t| *by_service.entry(&t.service).or_insert_with(|| f.runs(&t.service, date)))
+                    .count()
+            })
+            .sum()
+    };
+    candidates
+        .into_iter()
+        .filter(|d| omnibus_transit::gtfs::weekday(*d) < 5)
+        .max_by_key(|d| (count(*d), std::cmp::Reverse(*d)))
+        .unwrap_or(20_250_101)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let (mut queries, mut seed, mut out, mut paths) =
+        (1_000usize, 1u64, "transit-bench.json".to_owned(), Vec::new());
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--queries" => queries = args.next().ok_or("--queries N")?.parse()?,
+            "--seed" => seed = args.next().ok_or("--seed S")?.parse()?,
+            "--out" => out = args.next().ok_or("--out FILE")?,
+            "-h" | "--help" => {
+                std::io::stdout().write_all(
+                    b"transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...\n\nImports the feeds, builds the busiest weekday's timetable and times N random\nstop-to-stop earliest-arrival queries with RAPTOR and with the connection scan.\n",
+                )?;
+                return Ok(());
+            }
+            p => paths.push(PathBuf::from(p)),
+        }
+    }
+    if paths.is_empty() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nyc");
+        paths = vec![root.join("nyc_subway_full_gtfs.zip"), root.join("nyc_bus_m_gtfs.zip")];
+    }
+    let started = Instant::now();
+    let mut feeds = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let feed = Feed::load(p, &format!("f{i}"))?;
+        eprintln!(
+            "{}: {} stops, {} trips, {} stop times, {} rows skipped",
+            p.display(),
+            feed.stops.len(),
+            feed.trips.len(),
+            feed.stop_times.len(),
+            feed.report.skipped
+        );
+        feeds.push(feed);
+    }
+    let import_s = started.elapsed().as_secs_f64();
+    let date = busiest_day(&feeds);
+    let started = Instant::now();
+    let tt = Timetable::build(&feeds, date);
+    let build_s = started.elapsed().as_secs_f64();
+    drop(feeds);
+    let footpaths: usize = tt.footpaths.iter().map(Vec::len).sum();
+    eprintln!(
+        "{date}: {} stops, {} patterns, {} trips, {footpaths} footpaths",
+        tt.stops.len(),
+        tt.patterns.len(),
+        tt.trip_count
+    );
+
+    // Queries between stops that some pattern serves, departing 06:00–22:00.
+    let served: Vec<u32> =
+        (0..tt.stops.len() as u32).filter(|s| !tt.stop_patterns[*s as usize].is_empty()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let qs: Vec<(u32, u32, u32)> = (0..queries)
+        .map(|_| {
+            (
+                served[rng.random_range(0..served.len())],
+                served[rng.random_range(0..served.len())],
+                rng.random_range(6 * 3_600..22 * 3_600),
+            )
+        })
+        .collect();
+    let mut raptor = Raptor::new(&tt);
+    let (mut rt, mut arrivals) = (Vec::new(), Vec::new());
+    for &(o, d, t) in &qs {
+        let s = Instant::now();
+        let a = raptor.run(&tt, o, t, Some(d), usize::MAX)[d as usize];
+        rt.push(s.elapsed().as_secs_f64() * 1e3);
+        arrivals.push(a);
+    }
+    let connections = tt.connections();
+    let (mut ct, mut agree) = (Vec::new(), 0usize);
+    for (k, &(o, d, t)) in qs.iter().enumerate() {
+        let s = Instant::now();
+        let a = csa::earliest_arrivals(&tt, &connections, o, t)[d as usize];
+        ct.push(s.elapsed().as_secs_f64() * 1e3);
+        agree += usize::from(a == arrivals[k]);
+    }
+    rt.sort_by(f64::total_cmp);
+    ct.sort_by(f64::total_cmp);
+    let reached = arrivals.iter().filter(|a| **a != UNREACHED).count();
+    let json = format!(
+        "{{\n  \"feeds\": [{}],\n  \"date\": {date},\n  \"stops\": {},\n  \"patterns\": {},\n  \"trips\": {},\n  \"connections\": {},\n  \"footpaths\": {footpaths},\n  \"import_s\": {import_s:.2},\n  \"timetable_build_s\": {build_s:.2},\n  \"peak_rss_mib\": {:.0},\n  \"queries\": {queries},\n  \"reached\": {reached},\n  \"raptor_ms\": {{\"p50\": {:.3}, \"p99\": {:.3}, \"max\": {:.3}}},\n  \"csa_baseline_ms\": {{\"p50\": {:.3}, \"p99\": {:.3}, \"max\": {:.3}}},\n  \"agree_with_baseline\": {agree}\n}}\n",
+        paths
+            .iter()
+            .map(|p| format!(
+                "{:?}",
+                p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
+        tt.stops.len(),
+        tt.patterns.len(),
+        tt.trip_count,
+        connections.len(),
+        peak_rss_mib(),
+        percentile(&rt, 0.5),
+        percentile(&rt, 0.99),
+        rt.last().copied().unwrap_or(0.0),
+        percentile(&ct, 0.5),
+        percentile(&ct, 0.99),
+        ct.last().copied().unwrap_or(0.0),
+    );
+    std::fs::write(&out, &json)?;
+    std::io::stdout().write_all(json.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,638 @@
+//! GTFS static import: stops, routes, trips, stop times, calendars,
+//! calendar dates, frequencies and transfers, from a `.zip` or a directory.
+//! A missing required file or column fails the import, naming it; a bad row
+//! is skipped and reported with its file, line and field, and the rest of the
+//! feed imports.
+
+use omnibus_core::LatLon;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// Rows kept in a report's sample of skipped rows.
+pub const SKIPPED_SAMPLE: usize = 100;
+
+/// A problem with a feed: which file, line and field, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {field}: {reason}")]
+pub struct FeedError {
+    /// The file inside the feed (`stop_times.txt`), or the feed itself.
+    pub file: String,
+    /// 1-based line (0 when the problem is the whole file).
+    pub line: u64,
+    /// The column at fault (or `file`).
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn err(file: &str, line: u64, field: &str, reason: impl Into<String>) -> FeedError {
+    FeedError { file: file.to_owned(), line, field: field.to_owned(), reason: reason.into() }
+}
+
+/// What an import read and what it skipped.
+#[derive(Clone, Debug, Default)]
+pub struct ImportReport {
+    /// Rows read per file.
+    pub rows: Vec<(String, usize)>,
+    /// Rows skipped in all.
+    pub skipped: usize,
+    /// The first [`SKIPPED_SAMPLE`] skipped rows and why.
+    pub sample: Vec<FeedError>,
+}
+
+impl ImportReport {
+    fn skip(&mut self, e: FeedError) {
+        self.skipped += 1;
+        if self.sample.len() < SKIPPED_SAMPLE {
+            self.sample.push(e);
+        }
+    }
+}
+
+/// A stop or station.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stop {
+    /// `stop_id`.
+    pub id: String,
+    /// `stop_name`.
+    pub name: String,
+    /// Where.
+    pub pos: LatLon,
+    /// `location_type` (0 stop, 1 station, …).
+    pub location_type: u8,
+    /// `parent_station`.
+    pub parent: Option<String>,
+}
+
+/// A route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    /// `route_id`.
+    pub id: String,
+    /// `route_short_name` (or the long name).
+    pub name: String,
+    /// `route_type` (0 tram, 1 subway, 2 rail, 3 bus, …).
+    pub route_type: u16,
+}
+
+/// A trip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trip {
+    /// `trip_id`.
+    pub id: String,
+    /// Index into [`Feed::routes`].
+    pub route: u32,
+    /// `service_id`.
+    pub service: String,
+}
+
+/// One call of a trip at a stop; times in seconds after midnight of the
+/// service day (may pass 24:00), absent where the feed leaves them empty.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StopTime {
+    /// Index into [`Feed::trips`].
+    pub trip: u32,
+    /// Index into [`Feed::stops`].
+    pub stop: u32,
+    /// `stop_sequence`.
+    pub sequence: u32,
+    /// `arrival_time`.
+    pub arrival: Option<u32>,
+    /// `departure_time`.
+    pub departure: Option<u32>,
+}
+
+/// A weekly service pattern (`calendar.txt`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calendar {
+    /// Monday..Sunday.
+    pub days: [bool; 7],
+    /// First date, `YYYYMMDD`.
+    pub start: u32,
+    /// Last date, `YYYYMMDD`.
+    pub end: u32,
+}
+
+/// Trips of a template trip every `headway` seconds (`frequencies.txt`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frequency {
+    /// Index into [`Feed::trips`].
+    pub trip: u32,
+    /// First departure, seconds.
+    pub start: u32,
+    /// Departures before this, seconds.
+    pub end: u32,
+    /// Seconds between departures.
+    pub headway: u32,
+}
+
+/// A GTFS feed.
+#[derive(Clone, Debug, Default)]
+pub struct Feed {
+    /// A short name, used to keep ids of several feeds apart.
+    pub name: String,
+    /// Stops.
+    pub stops: Vec<Stop>,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Trips.
+    pub trips: Vec<Trip>,
+    /// Stop times, in file order.
+    pub stop_times: Vec<StopTime>,
+    /// Calendars by `service_id`.
+    pub calendars: HashMap<String, Calendar>,
+    /// `(service_id, date, added)` exceptions.
+    pub calendar_dates: Vec<(String, u32, bool)>,
+    /// Frequencies.
+    pub frequencies: Vec<Frequency>,
+    /// `(from, to, min_transfer_time s)` from `transfers.txt` (type 2, or
+    /// types 0/1 with no time).
+    pub transfers: Vec<(u32, u32, u32)>,
+    /// What the import read and skipped.
+    pub report: ImportReport,
+}
+
+/// Parses `HH:MM:SS` (hours may pass 24) to seconds.
+pub fn parse_time(s: &str) -> Option<u32> {
+    let mut parts = s.trim().split(':');
+    let h: u32 = parts.next()?.trim().parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let sec: u32 = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && m < 60 && sec < 61 && h < 200).then_some(h * 3_600 + m * 60 + sec)
+}
+
+/// Parses `YYYYMMDD`.
+pub fn parse_date(s: &str) -> Option<u32> {
+    let d: u32 = s.trim().parse().ok()?;
+    let (m, day) = (d / 100 % 100, d % 100);
+    (s.trim().len() == 8 && (1..=12).contains(&m) && (1..=31).contains(&day)).then_some(d)
+}
+
+/// Day of the week of `YYYYMMDD`, 0 = Monday.
+pub fn weekday(date: u32) -> usize {
+    days_from_civil(date).rem_euclid(7) as usize
+}
+
+/// Days since 1970-01-01 (a Thursday) shifted so that 0 is a Monday.
+fn days_from_civil(date: u32) -> i64 {
+    let (y, m, d) = (i64::from(date / 10_000), i64::from(date / 100 % 100), i64::from(date % 100));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468 + 3
+}
+
+/// The date `days` after `date`.
+pub fn add_days(date: u32, days: i64) -> u32 {
+    let z = days_from_civil(date) - 3 + days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y * 10_000 + m * 100 + d) as u32
+}
+
+enum Source {
+    Dir(std::path::PathBuf),
+    Zip(zip::ZipArchive<std::fs::File>),
+}
+
+impl Source {
+    fn read(&mut self, file: &str) -> Result<Option<String>, FeedError> {
+        let mut text = String::new();
+        match self {
+            Source::Dir(dir) => {
+                let path = dir.join(file);
+                if !path.exists() {
+                    return Ok(None);
+                }
+                std::fs::File::open(&path)
+                    .and_then(|mut f| f.read_to_string(&mut text))
+                    .map_err(|e| err(file, 0, "file", e.to_string()))?;
+            }
+            Source::Zip(z) => {
+                let Ok(mut f) = z.by_name(file) else { return Ok(None) };
+                f.read_to_string(&mut text).map_err(|e| err(file, 0, "file", e.to_string()))?;
+            }
+        }
+        // A UTF-8 byte-order mark is common in the wild.
+        Ok(Some(text.trim_start_matches('\u{feff}').to_owned()))
+    }
+}
+
+/// One CSV file's header and rows.
+struct Table<'a> {
+    file: &'a str,
+    columns: HashMap<String, usize>,
+    reader: csv::Reader<&'a [u8]>,
+}
+
+impl<'a> Table<'a> {
+    fn new(file: &'a str, text: &'a str) -> Result<Table<'a>, FeedError> {
+        let mut reader =
+            csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| err(file, 1, "header", e.to_string()))?.clone();
+        let columns = headers.iter().enumerate().map(|(i, h)| (h.to_owned(), i)).collect();
+        Ok(Table { file, columns, reader })
+    }
+
+    fn require(&self, column: &str) -> Result<usize, FeedError> {
+        self.columns
+            .get(column)
+            .copied()
+            .ok_or_else(|| err(self.file, 1, column, "required column is missing"))
+    }
+
+    fn column(&self, column: &str) -> Option<usize> {
+        self.columns.get(column).copied()
+    }
+
+    /// Every row with its line number; unreadable rows come as errors.
+    fn rows(&mut self) -> impl Iterator<Item = Result<(u64, csv::StringRecord), FeedError>> + '_ {
+        let file = self.file;
+        self.reader.records().map(move |r| {
+            r.map(|rec| (rec.position().map_or(0, |p| p.line()), rec))
+                .map_err(|e| err(file, e.position().map_or(0, |p| p.line()), "row", e.to_string()))
+        })
+    }
+}
+
+fn get(rec: &csv::StringRecord, i: Option<usize>) -> &str {
+    i.and_then(|i| rec.get(i)).unwrap_or("")
+}
+
+impl Feed {
+    /// Imports the feed at `path` (a `.zip` or a directory); `name` keeps its
+    /// ids apart from other feeds'.
+    pub fn load(path: &Path, name: &str) -> Result<Feed, FeedError> {
+        let source = if path.is_dir() {
+            Source::Dir(path.to_owned())
+        } else {
+            let file = std::fs::File::open(path)
+                .map_err(|e| err(&path.display().to_string(), 0, "file", e.to_string()))?;
+            Source::Zip(
+                zip::ZipArchive::new(file)
+                    .map_err(|e| err(&path.display().to_string(), 0, "file", format!("not a zip: {e}")))?,
+            )
+        };
+        Feed::from_source(source, name)
+    }
+
+    fn from_source(mut src: Source, name: &str) -> Result<Feed, FeedError> {
+        let mut feed = Feed { name: name.to_owned(), ..Feed::default() };
+        let required = |src: &mut Source, file: &str| {
+            src.read(file)?.ok_or_else(|| err(file, 0, "file", "required file is missing"))
+        };
+        // Stops.
+        let text = required(&mut src, "stops.txt")?;
+        let mut t = Table::new("stops.txt", &text)?;
+        let (id, lat, lon) = (t.require("stop_id")?, t.column("stop_lat"), t.column("stop_lon"));
+        let (nm, lt, parent) = (t.column("stop_name"), t.column("location_type"), t.column("parent_station"));
+        let mut stop_index: HashMap<String, u32> = HashMap::new();
+        let mut bad = Vec::new();
+        for row in t.rows() {
+            let (line, rec) = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            let sid = get(&rec, Some(id)).to_owned();
+            let location_type: u8 = get(&rec, lt).parse().unwrap_or(0);
+            let coord = |i: Option<usize>, field: &str, max: f64| -> Result<f64, FeedError> {
+                let v: f64 = get(&rec, i).parse().map_err(|_| {
+                    err("stops.txt", line, field, format!("{:?} is not a number", get(&rec, i)))
+                })?;
+                if v.is_finite() && v.abs() <= max {
+                    Ok(v)
+                } else {
+                    Err(err("stops.txt", line, field, format!("{v} is out of range")))
+                }
+            };
+            if sid.is_empty() {
+                bad.push(err("stops.txt", line, "stop_id", "is empty"));
+                continue;
+            }
+            // Entrances and nodes may lack coordinates; stops and stations may not.
+            let pos = match (coord(lat, "stop_lat", 90.0), coord(lon, "stop_lon", 180.0)) {
+                (Ok(a), Ok(b)) => LatLon::new(a, b),
+                (Err(e), _) | (_, Err(e)) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            if stop_index.insert(sid.clone(), feed.stops.len() as u32).is_some() {
+                bad.push(err("stops.txt", line, "stop_id", format!("{sid:?} appears twice")));
+                continue;
+            }
+            let parent = Some(get(&rec, parent).to_owned()).filter(|p| !p.is_empty());
+            feed.stops.push(Stop { id: sid, name: get(&rec, nm).to_owned(), pos, location_type, parent });
+        }
+        feed.counted("stops.txt", feed.stops.len(), &mut bad);
+
+        // Routes.
+        let text = required(&mut src, "routes.txt")?;
+        let mut t = Table::new("routes.txt", &text)?;
+        let (id, short, long, rt) = (
+            t.require("route_id")?,
+            t.column("route_short_name"),
+            t.column("route_long_name"),
+            t.require("route_type")?,
+        );
+        let mut route_index: HashMap<String, u32> = HashMap::new();
+        for row in t.rows() {
+            let (line, rec) = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            let Ok(route_type) = get(&rec, Some(rt)).parse::<u16>() else {
+                bad.push(err(
+                    "routes.txt",
+                    line,
+                    "route_type",
+                    format!("{:?} is not a route type", get(&rec, Some(rt))),
+                ));
+                continue;
+            };
+            let rid = get(&rec, Some(id)).to_owned();
+            let name = Some(get(&rec, short)).filter(|s| !s.is_empty()).unwrap_or(get(&rec, long)).to_owned();
+            route_index.insert(rid.clone(), feed.routes.len() as u32);
+            feed.routes.push(Route { id: rid, name, route_type });
+        }
+        feed.counted("routes.txt", feed.routes.len(), &mut bad);
+
+        // Trips.
+        let text = required(&mut src, "trips.txt")?;
+        let mut t = Table::new("trips.txt", &text)?;
+        let (rid, sid, tid) = (t.require("route_id")?, t.require("service_id")?, t.require("trip_id")?);
+        let mut trip_index: HashMap<String, u32> = HashMap::new();
+        for row in t.rows() {
+            let (line, rec) = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            let Some(route) = route_index.get(get(&rec, Some(rid))).copied() else {
+                bad.push(err(
+                    "trips.txt",
+                    line,
+                    "route_id",
+                    format!("{:?} is not in routes.txt", get(&rec, Some(rid))),
+                ));
+                continue;
+            };
+            let id = get(&rec, Some(tid)).to_owned();
+            if trip_index.insert(id.clone(), feed.trips.len() as u32).is_some() {
+                bad.push(err("trips.txt", line, "trip_id", format!("{id:?} appears twice")));
+                continue;
+            }
+            feed.trips.push(Trip { id, route, service: get(&rec, Some(sid)).to_owned() });
+        }
+        feed.counted("trips.txt", feed.trips.len(), &mut bad);
+
+        // Stop times.
+        let text = required(&mut src, "stop_times.txt")?;
+        let mut t = Table::new("stop_times.txt", &text)?;
+        let (tid, arr, dep, sid, seq) = (
+            t.require("trip_id")?,
+            t.require("arrival_time")?,
+            t.require("departure_time")?,
+            t.require("stop_id")?,
+            t.require("stop_sequence")?,
+        );
+        for row in t.rows() {
+            let (line, rec) = match row {
+                Ok(r) => r,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            let e = |field: &str, reason: String| err("stop_times.txt", line, field, reason);
+            let Some(trip) = trip_index.get(get(&rec, Some(tid))).copied() else {
+                bad.push(e("trip_id", format!("{:?} is not in trips.txt", get(&rec, Some(tid)))));
+                continue;
+            };
+            let Some(stop) = stop_index.get(get(&rec, Some(sid))).copied() else {
+                bad.push(e("stop_id", format!("{:?} is not in stops.txt", get(&rec, Some(sid)))));
+                continue;
+            };
+            let Ok(sequence) = get(&rec, Some(seq)).parse::<u32>() else {
+                bad.push(e("stop_sequence", format!("{:?} is not a whole number", get(&rec, Some(seq)))));
+                continue;
+            };
+            let time = |i: usize, field: &str| -> Result<Option<u32>, FeedError> {
+                let s = get(&rec, Some(i));
+                if s.is_empty() {
+                    return Ok(None);
+                }
+                parse_time(s).map(Some).ok_or_else(|| e(field, format!("{s:?} is not HH:MM:SS")))
+            };
+            match (time(arr, "arrival_time"), time(dep, "departure_time")) {
+                (Ok(a), Ok(d)) => feed.stop_times.push(StopTime {
+                    trip,
+                    stop,
+                    sequence,
+                    arrival: a.or(d),
+                    departure: d.or(a),
+                }),
+                (Err(x), _) | (_, Err(x)) => bad.push(x),
+            }
+        }
+        feed.counted("stop_times.txt", feed.stop_times.len(), &mut bad);
+
+        // Calendars (one of the two files is required).
+        let calendar = src.read("calendar.txt")?;
+        let dates = src.read("calendar_dates.txt")?;
+        if calendar.is_none() && dates.is_none() {
+            return Err(err(
+                "calendar.txt",
+                0,
+                "file",
+                "neither calendar.txt nor calendar_dates.txt is present",
+            ));
+        }
+        if let Some(text) = &calendar {
+            let mut t = Table::new("calendar.txt", text)?;
+            let sid = t.require("service_id")?;
+            let names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+            let mut cols = [0usize; 7];
+            for (i, n) in names.iter().enumerate() {
+                cols[i] = t.require(n)?;
+            }
+            let (start, end) = (t.require("start_date")?, t.require("end_date")?);
+            let mut n = 0;
+            for row in t.rows() {
+                let (line, rec) = match row {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bad.push(e);
+                        continue;
+                    }
+                };
+                let mut days = [false; 7];
+                for (i, c) in cols.iter().enumerate() {
+                    days[i] = get(&rec, Some(*c)) == "1";
+                }
+                match (parse_date(get(&rec, Some(start))), parse_date(get(&rec, Some(end)))) {
+                    (Some(s), Some(e)) => {
+                        feed.calendars
+                            .insert(get(&rec, Some(sid)).to_owned(), Calendar { days, start: s, end: e });
+                        n += 1;
+                    }
+                    (None, _) => bad.push(err("calendar.txt", line, "start_date", "is not YYYYMMDD")),
+                    (_, None) => bad.push(err("calendar.txt", line, "end_date", "is not YYYYMMDD")),
+                }
+            }
+            feed.counted("calendar.txt", n, &mut bad);
+        }
+        if let Some(text) = &dates {
+            let mut t = Table::new("calendar_dates.txt", text)?;
+            let (sid, date, kind) =
+                (t.require("service_id")?, t.require("date")?, t.require("exception_type")?);
+            for row in t.rows() {
+                let (line, rec) = match row {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bad.push(e);
+                        continue;
+                    }
+                };
+                let Some(d) = parse_date(get(&rec, Some(date))) else {
+                    bad.push(err("calendar_dates.txt", line, "date", "is not YYYYMMDD"));
+                    continue;
+                };
+                let added = match get(&rec, Some(kind)) {
+                    "1" => true,
+                    "2" => false,
+                    other => {
+                        bad.push(err(
+                            "calendar_dates.txt",
+                            line,
+                            "exception_type",
+                            format!("{other:?} is not 1 or 2"),
+                        ));
+                        continue;
+                    }
+                };
+                feed.calendar_dates.push((get(&rec, Some(sid)).to_owned(), d, added));
+            }
+            feed.counted("calendar_dates.txt", feed.calendar_dates.len(), &mut bad);
+        }
+        if let Some(text) = src.read("frequencies.txt")? {
+            let mut t = Table::new("frequencies.txt", &text)?;
+            let (tid, start, end, hw) = (
+                t.require("trip_id")?,
+                t.require("start_time")?,
+                t.require("end_time")?,
+                t.require("headway_secs")?,
+            );
+            for row in t.rows() {
+                let (line, rec) = match row {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bad.push(e);
+                        continue;
+                    }
+                };
+                let e = |field: &str, reason: &str| err("frequencies.txt", line, field, reason);
+                let Some(trip) = trip_index.get(get(&rec, Some(tid))).copied() else {
+                    bad.push(e("trip_id", "is not in trips.txt"));
+                    continue;
+                };
+                let (Some(s), Some(en)) =
+                    (parse_time(get(&rec, Some(start))), parse_time(get(&rec, Some(end))))
+                else {
+                    bad.push(e("start_time", "start_time or end_time is not HH:MM:SS"));
+                    continue;
+                };
+                match get(&rec, Some(hw)).parse::<u32>() {
+                    Ok(h) if h > 0 => {
+                        feed.frequencies.push(Frequency { trip, start: s, end: en, headway: h })
+                    }
+                    _ => bad.push(e("headway_secs", "is not a positive whole number")),
+                }
+            }
+            feed.counted("frequencies.txt", feed.frequencies.len(), &mut bad);
+        }
+        if let Some(text) = src.read("transfers.txt")? {
+            let mut t = Table::new("transfers.txt", &text)?;
+            let (from, to) = (t.require("from_stop_id")?, t.require("to_stop_id")?);
+            let (kind, min) = (t.column("transfer_type"), t.column("min_transfer_time"));
+            for row in t.rows() {
+                let (line, rec) = match row {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bad.push(e);
+                        continue;
+                    }
+                };
+                let (Some(a), Some(b)) =
+                    (stop_index.get(get(&rec, Some(from))), stop_index.get(get(&rec, Some(to))))
+                else {
+                    bad.push(err("transfers.txt", line, "from_stop_id", "a stop is not in stops.txt"));
+                    continue;
+                };
+                // Type 3 forbids the transfer; others allow it after the minimum time.
+                if get(&rec, kind) != "3" {
+                    feed.transfers.push((*a, *b, get(&rec, min).parse().unwrap_or(0)));
+                }
+            }
+            feed.counted("transfers.txt", feed.transfers.len(), &mut bad);
+        }
+        Ok(feed)
+    }
+
+    fn counted(&mut self, file: &str, rows: usize, bad: &mut Vec<FeedError>) {
+        self.report.rows.push((file.to_owned(), rows));
+        for e in bad.drain(..) {
+            self.report.skip(e);
+        }
+    }
+
+    /// Whether service `service` runs on `date` (`YYYYMMDD`).
+    pub fn runs(&self, service: &str, date: u32) -> bool {
+        let mut on = self
+            .calendars
+            .get(service)
+            .is_some_and(|c| c.start <= date && date <= c.end && c.days[weekday(date)]);
+        for (s, d, added) in &self.calendar_dates {
+            if *d == date && s == service {
+                on = *added;
+            }
+        }
+        on
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times_by_hand() {
+        assert_eq!(parse_time("25:10:05"), Some(90_605));
+        assert_eq!(parse_time(" 7:00:00"), Some(25_200));
+        assert_eq!(parse_time("7:60:00"), None);
+        assert_eq!(parse_date("20190415"), Some(20_190_415));
+        assert_eq!(parse_date("2019-04-15"), None);
+        // 2019-04-15 was a Monday, 2026-11-22 a Sunday.
+        assert_eq!(weekday(20_190_415), 0);
+        assert_eq!(weekday(20_261_122), 6);
+        assert_eq!(add_days(20_191_231, 1), 20_200_101);
+        assert_eq!(add_days(20_200_228, 1), 20_200_229);
+    }
+}
