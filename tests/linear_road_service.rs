@@ -142,6 +142,25 @@ async fn bad_tuples_are_refused_by_field_and_a_second_that_goes_back_ends_the_ru
     };
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert!(status.message().starts_with("second: 0 is already complete"), "{}", status.message());
+
+    // Seconds never go back, even before they are complete.
+    let (tx, rx) = mpsc::channel(8);
+    let mut responses = client.run(ReceiverStream::new(rx)).await.unwrap().into_inner();
+    tx.send(LinearRoadInput { second: 5, tuples: vec![report(5, 1, 30)], second_complete: false })
+        .await
+        .unwrap();
+    tx.send(LinearRoadInput { second: 3, tuples: vec![report(3, 2, 30)], second_complete: false })
+        .await
+        .unwrap();
+    let status = loop {
+        match responses.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the run ended without an error"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().starts_with("second: 3 comes after second 5"), "{}", status.message());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,10 +217,13 @@ impl Source {
                     .and_then(|mut f| f.read_to_string(&mut text))
                     .map_err(|e| err(file, 0, "file", e.to_string()))?;
             }
-            Source::Zip(z) => {
-                let Ok(mut f) = z.by_name(file) else { return Ok(None) };
-                f.read_to_string(&mut text).map_err(|e| err(file, 0, "file", e.to_string()))?;
-            }
+            Source::Zip(z) => match z.by_name(file) {
+                Ok(mut f) => {
+                    f.read_to_string(&mut text).map_err(|e| err(file, 0, "file", e.to_string()))?;
+                }
+                Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+                Err(e) => return Err(err(file, 0, "file", e.to_string())),
+            },
         }
         // A UTF-8 byte-order mark is common in the wild.
         Ok(Some(text.trim_start_matches('\u{feff}').to_owned()))
@@ -306,7 +309,21 @@ impl Feed {
                 }
             };
             let sid = get(&rec, Some(id)).to_owned();
-            let location_type: u8 = get(&rec, lt).parse().unwrap_or(0);
+            let location_type: u8 = match get(&rec, lt) {
+                "" => 0,
+                v => match v.parse() {
+                    Ok(t) => t,
+                    Err(_) => {
+                        bad.push(err(
+                            "stops.txt",
+                            line,
+                            "location_type",
+                            format!("{v:?} is not a location type"),
+                        ));
+                        continue;
+                    }
+                },
+            };
             let coord = |i: Option<usize>, field: &str, max: f64| -> Result<f64, FeedError> {
                 let v: f64 = get(&rec, i).parse().map_err(|_| {
                     err("stops.txt", line, field, format!("{:?} is not a number", get(&rec, i)))
@@ -321,7 +338,7 @@ impl Feed {
                 bad.push(err("stops.txt", line, "stop_id", "is empty"));
                 continue;
             }
-            // Entrances and nodes may lack coordinates; stops and stations may not.
+            // Stops without coordinates cannot be routed to: skipped and reported.
             let pos = match (coord(lat, "stop_lat", 90.0), coord(lon, "stop_lon", 180.0)) {
                 (Ok(a), Ok(b)) => LatLon::new(a, b),
                 (Err(e), _) | (_, Err(e)) => {
@@ -367,7 +384,10 @@ impl Feed {
             };
             let rid = get(&rec, Some(id)).to_owned();
             let name = Some(get(&rec, short)).filter(|s| !s.is_empty()).unwrap_or(get(&rec, long)).to_owned();
-            route_index.insert(rid.clone(), feed.routes.len() as u32);
+            if route_index.insert(rid.clone(), feed.routes.len() as u32).is_some() {
+                bad.push(err("routes.txt", line, "route_id", format!("{rid:?} appears twice")));
+                continue;
+            }
             feed.routes.push(Route { id: rid, name, route_type });
         }
         feed.counted("routes.txt", feed.routes.len(), &mut bad);
@@ -484,13 +504,36 @@ impl Feed {
                     }
                 };
                 let mut days = [false; 7];
+                let mut day_error = None;
                 for (i, c) in cols.iter().enumerate() {
-                    days[i] = get(&rec, Some(*c)) == "1";
+                    match get(&rec, Some(*c)) {
+                        "1" => days[i] = true,
+                        "0" => {}
+                        v => {
+                            day_error =
+                                Some(err("calendar.txt", line, names[i], format!("{v:?} is not 0 or 1")))
+                        }
+                    }
+                }
+                if let Some(e) = day_error {
+                    bad.push(e);
+                    continue;
                 }
                 match (parse_date(get(&rec, Some(start))), parse_date(get(&rec, Some(end)))) {
                     (Some(s), Some(e)) => {
-                        feed.calendars
-                            .insert(get(&rec, Some(sid)).to_owned(), Calendar { days, start: s, end: e });
+                        let service = get(&rec, Some(sid)).to_owned();
+                        if feed
+                            .calendars
+                            .insert(service.clone(), Calendar { days, start: s, end: e })
+                            .is_some()
+                        {
+                            bad.push(err(
+                                "calendar.txt",
+                                line,
+                                "service_id",
+                                format!("{service:?} appears twice; the last row counts"),
+                            ));
+                        }
                         n += 1;
                     }
                     (None, _) => bad.push(err("calendar.txt", line, "start_date", "is not YYYYMMDD")),
@@ -560,6 +603,7 @@ impl Feed {
                     continue;
                 };
                 match get(&rec, Some(hw)).parse::<u32>() {
+                    Ok(_) if en <= s => bad.push(e("end_time", "is not after start_time")),
                     Ok(h) if h > 0 => {
                         feed.frequencies.push(Frequency { trip, start: s, end: en, headway: h })
                     }
@@ -587,8 +631,23 @@ impl Feed {
                     continue;
                 };
                 // Type 3 forbids the transfer; others allow it after the minimum time.
+                let secs = match get(&rec, min) {
+                    "" => 0,
+                    v => match v.parse() {
+                        Ok(t) => t,
+                        Err(_) => {
+                            bad.push(err(
+                                "transfers.txt",
+                                line,
+                                "min_transfer_time",
+                                format!("{v:?} is not a whole number of seconds"),
+                            ));
+                            continue;
+                        }
+                    },
+                };
                 if get(&rec, kind) != "3" {
-                    feed.transfers.push((*a, *b, get(&rec, min).parse().unwrap_or(0)));
+                    feed.transfers.push((*a, *b, secs));
                 }
             }
             feed.counted("transfers.txt", feed.transfers.len(), &mut bad);

@@ -61,7 +61,10 @@ pub struct Timetable {
     pub stop_patterns: Vec<Vec<(u32, u32)>>,
     /// Per stop, `(to, seconds)` footpaths (never to itself).
     pub footpaths: Vec<Vec<(u32, u32)>>,
-    /// Trips dropped while building, and why (sample).
+    /// Trips of the day dropped while building (fewer than two timed calls,
+    /// or times that go backwards).
+    pub dropped_count: usize,
+    /// The first 100 of them, and why.
     pub dropped: Vec<String>,
     /// Trips kept.
     pub trip_count: usize,
@@ -125,6 +128,7 @@ impl Timetable {
                 calls.sort_by_key(|c| c.0);
                 let mut times: Vec<(Option<u32>, Option<u32>)> = calls.iter().map(|c| (c.2, c.3)).collect();
                 if calls.len() < 2 || interpolate(&mut times).is_none() {
+                    tt.dropped_count += 1;
                     if tt.dropped.len() < 100 {
                         tt.dropped.push(format!("{}:{}: fewer than two timed calls", feed.name, trip.id));
                     }
@@ -133,6 +137,7 @@ impl Timetable {
                 let times: Vec<(u32, u32)> =
                     times.iter().map(|(a, d)| (a.unwrap_or(0), d.unwrap_or(0).max(a.unwrap_or(0)))).collect();
                 if times.windows(2).any(|w| w[1].0 < w[0].1) {
+                    tt.dropped_count += 1;
                     if tt.dropped.len() < 100 {
                         tt.dropped.push(format!("{}:{}: times go backwards", feed.name, trip.id));
                     }

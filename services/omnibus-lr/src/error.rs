@@ -25,7 +25,8 @@ pub enum RunError {
 impl From<RunError> for Status {
     fn from(e: RunError) -> Status {
         match &e {
-            RunError::InvalidArgument { .. } | RunError::Job(LiveError::Late { .. }) => {
+            RunError::InvalidArgument { .. }
+            | RunError::Job(LiveError::Late { .. } | LiveError::Backwards { .. }) => {
                 Status::invalid_argument(e.to_string())
             }
             RunError::Busy(_) => Status::resource_exhausted(e.to_string()),

@@ -20,7 +20,7 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, warn};
 
 /// Tuples one input message may carry.
-pub const MAX_TUPLES_PER_MESSAGE: usize = 100_000;
+pub const MAX_TUPLES_PER_MESSAGE: usize = 50_000;
 /// Results one output message carries at most.
 pub const MAX_RESULTS_PER_MESSAGE: usize = 20_000;
 /// Runs open at once.
@@ -29,6 +29,9 @@ pub const MAX_CONCURRENT_RUNS: usize = 2;
 const RESPONSE_BUFFER: usize = 256;
 /// Output batches buffered between the job and the response stream.
 const OUTPUT_BUFFER: usize = 256;
+/// How long a client may leave its response stream full before the run
+/// stops sending to it.
+const CLIENT_STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The service: every run reads the same history and gets `workers` threads.
 #[derive(Clone)]
@@ -88,6 +91,12 @@ async fn feed_one(job: &mut LiveRun, msg: LinearRoadInput) -> Result<LinearRoadA
         return Err(RunError::InvalidArgument {
             field: "second",
             reason: format!("{second} is already complete; the next open second is {}", job.open_second()),
+        });
+    }
+    if second < job.latest_second() {
+        return Err(RunError::InvalidArgument {
+            field: "second",
+            reason: format!("{second} comes after second {}; seconds never go back", job.latest_second()),
         });
     }
     if msg.tuples.len() > MAX_TUPLES_PER_MESSAGE {
@@ -152,7 +161,12 @@ impl LinearRoad for LinearRoadService {
                 for chunk in batch.chunks(MAX_RESULTS_PER_MESSAGE) {
                     let results = chunk.iter().map(|o| to_proto(o, emit_ms)).collect();
                     let msg = LinearRoadOutput { kind: Some(Kind::Results(LinearRoadResults { results })) };
-                    if results_tx.send(Ok(msg)).await.is_err() {
+                    // A client gone, or one that stopped reading, gets nothing more.
+                    if !matches!(
+                        tokio::time::timeout(CLIENT_STALL, results_tx.send(Ok(msg))).await,
+                        Ok(Ok(()))
+                    ) {
+                        warn!("Linear Road client stopped reading; its outputs are no longer sent.");
                         listening = false;
                         break;
                     }

@@ -109,54 +109,31 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Whether every output met the benchmark's 5 s bound.
+    /// Whether every tuple was taken and every output met the benchmark's 5 s bound.
     pub fn met_bound(&self) -> bool {
-        self.latencies.over(LATENCY_BOUND) == 0 && self.refused == 0
+        self.latencies.over(LATENCY_BOUND) == 0 && self.refused == 0 && self.accepted == self.tuples
     }
 }
 
 fn to_wire(t: &Tuple) -> LinearRoadTuple {
-    let mut w =
-        LinearRoadTuple { qid: -1, s_init: -1, s_end: -1, dow: -1, tod: -1, day: -1, ..Default::default() };
-    match *t {
-        Tuple::Position(p) => {
-            w.r#type = 0;
-            w.time = i64::from(p.time);
-            w.vid = i64::from(p.vid);
-            w.speed = i64::from(p.speed);
-            w.xway = i64::from(p.xway);
-            w.lane = i64::from(p.lane);
-            w.dir = i64::from(p.dir);
-            w.seg = i64::from(p.seg);
-            w.pos = i64::from(p.pos);
-        }
-        Tuple::Balance { time, vid, qid } => {
-            w.r#type = 2;
-            w.time = i64::from(time);
-            w.vid = i64::from(vid);
-            w.qid = i64::from(qid);
-        }
-        Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
-            w.r#type = 3;
-            w.time = i64::from(time);
-            w.vid = i64::from(vid);
-            w.xway = i64::from(xway);
-            w.qid = i64::from(qid);
-            w.day = i64::from(day);
-        }
-        Tuple::TravelTime { time, vid, xway, qid, s_init, s_end, dow, tod } => {
-            w.r#type = 4;
-            w.time = i64::from(time);
-            w.vid = i64::from(vid);
-            w.xway = i64::from(xway);
-            w.qid = i64::from(qid);
-            w.s_init = i64::from(s_init);
-            w.s_end = i64::from(s_end);
-            w.dow = i64::from(dow);
-            w.tod = i64::from(tod);
-        }
+    let f = t.to_fields();
+    LinearRoadTuple {
+        r#type: f[0],
+        time: f[1],
+        vid: f[2],
+        speed: f[3],
+        xway: f[4],
+        lane: f[5],
+        dir: f[6],
+        seg: f[7],
+        pos: f[8],
+        qid: f[9],
+        s_init: f[10],
+        s_end: f[11],
+        dow: f[12],
+        tod: f[13],
+        day: f[14],
     }
-    w
 }
 
 /// Failure of a replay.
@@ -203,7 +180,9 @@ pub async fn replay(
     let warmup_s = warmup_started.elapsed().as_secs_f64();
     let first_second = first.0;
     let start = Instant::now();
-    let due = move |second: u32| start + Duration::from_secs_f64(f64::from(second - first_second) / speed);
+    let due = move |second: u32| {
+        start + Duration::from_secs_f64(f64::from(second.saturating_sub(first_second)) / speed)
+    };
 
     let (req_tx, req_rx) = mpsc::channel::<LinearRoadInput>(8);
     let mut responses = client.run(ReceiverStream::new(req_rx)).await?.into_inner();

@@ -85,6 +85,7 @@ pub fn build<'scope>(
                 let mut pending: BTreeMap<u64, Vec<PositionReport>> = BTreeMap::new();
                 let mut roads: HashMap<(u32, u8), XwayDir> = HashMap::new();
                 let (mut outs, mut charges) = (Vec::new(), Vec::new());
+                let mut trimmed = 0u32;
                 move |(input, frontier), output| {
                     input.for_each_stamp(|_cap, data| {
                         for batch in data {
@@ -105,9 +106,11 @@ pub fn build<'scope>(
                         let mut session = output.session(&c);
                         session.give_iterator(outs.drain(..).map(Event::Out));
                         session.give_iterator(charges.drain(..).map(Event::Charge));
-                        if second % 60 == 0 {
-                            let minute = (second / 60) as u32 + 1;
+                        // Once a minute (of the seconds that have reports), forget old statistics.
+                        let minute = (second / 60) as u32 + 1;
+                        if minute > trimmed {
                             roads.values_mut().for_each(|r| r.forget_before(minute));
+                            trimmed = minute;
                         }
                     }
                     match (bound, cap.as_mut()) {

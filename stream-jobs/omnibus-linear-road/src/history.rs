@@ -9,13 +9,14 @@ use std::collections::HashMap;
 pub const UNKNOWN_SEGMENT_MPH: u32 = 60;
 
 /// Average speed and toll per expressway, direction, segment, day of week and
-/// quarter-hour of the day, over the weeks before the run. Dense: four bytes a
-/// cell, 134,400 cells per expressway.
+/// quarter-hour of the day, as recorded before the run. Each expressway with
+/// any statistics holds a dense block: four bytes a cell, 134,400 cells.
 #[derive(Clone, Default)]
 pub struct SegmentHistory {
     xways: u32,
-    /// `(LAV + 1, toll)`; LAV + 1 = 0 marks a cell with no statistics.
-    cells: Vec<(u8, u16)>,
+    /// Per expressway, `(LAV + 1, toll)` per cell; LAV + 1 = 0 marks a cell
+    /// with no statistics.
+    blocks: std::collections::HashMap<u32, Vec<(u8, u16)>>,
 }
 
 impl std::fmt::Debug for SegmentHistory {
@@ -28,18 +29,18 @@ impl SegmentHistory {
     /// Quarter-hours in a day.
     pub const QUARTERS: u32 = 96;
 
-    /// No statistics yet for expressways `0..xways`.
+    /// Cells per expressway.
+    const CELLS: usize = 2 * 100 * 7 * Self::QUARTERS as usize;
+
+    /// No statistics yet, for expressways `0..xways`.
     pub fn new(xways: u32) -> SegmentHistory {
-        let cells = vec![(0, 0); (xways * 2 * 100 * 7 * Self::QUARTERS) as usize];
-        SegmentHistory { xways, cells }
+        SegmentHistory { xways, blocks: std::collections::HashMap::new() }
     }
 
     fn index(&self, xway: u32, dir: u8, seg: u32, dow: u32, quarter: u32) -> Option<usize> {
         let ok =
             xway < self.xways && dir < 2 && seg < 100 && (1..=7).contains(&dow) && quarter < Self::QUARTERS;
-        ok.then(|| {
-            ((((xway * 2 + u32::from(dir)) * 100 + seg) * 7 + (dow - 1)) * Self::QUARTERS + quarter) as usize
-        })
+        ok.then(|| (((u32::from(dir) * 100 + seg) * 7 + (dow - 1)) * Self::QUARTERS + quarter) as usize)
     }
 
     /// Records a cell (out-of-range keys are ignored); LAV is capped at 254
@@ -47,13 +48,14 @@ impl SegmentHistory {
     #[allow(clippy::too_many_arguments)]
     pub fn set(&mut self, xway: u32, dir: u8, seg: u32, dow: u32, quarter: u32, lav: u32, toll: u32) {
         if let Some(i) = self.index(xway, dir, seg, dow, quarter) {
-            self.cells[i] = (lav.min(254) as u8 + 1, toll.min(u32::from(u16::MAX)) as u16);
+            let block = self.blocks.entry(xway).or_insert_with(|| vec![(0, 0); Self::CELLS]);
+            block[i] = (lav.min(254) as u8 + 1, toll.min(u32::from(u16::MAX)) as u16);
         }
     }
 
     /// `(LAV, toll)` of a cell, if it has statistics.
     pub fn get(&self, xway: u32, dir: u8, seg: u32, dow: u32, quarter: u32) -> Option<(u32, u32)> {
-        let (lav, toll) = self.cells[self.index(xway, dir, seg, dow, quarter)?];
+        let (lav, toll) = self.blocks.get(&xway)?[self.index(xway, dir, seg, dow, quarter)?];
         (lav > 0).then(|| (u32::from(lav - 1), u32::from(toll)))
     }
 

@@ -28,6 +28,14 @@ pub enum LiveError {
         /// The first second still open.
         open: u64,
     },
+    /// Tuples of a second before one already sent: seconds never go back.
+    #[error("second {second} comes after second {latest}; seconds never go back")]
+    Backwards {
+        /// The tuples' second.
+        second: u64,
+        /// The latest second sent.
+        latest: u64,
+    },
     /// The workers have stopped.
     #[error("the Linear Road job has stopped")]
     Stopped,
@@ -47,6 +55,7 @@ pub struct LiveRun {
     inboxes: Vec<mpsc::Sender<WorkerMsg>>,
     next: usize,
     open: u64,
+    latest: u64,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
@@ -70,7 +79,7 @@ impl LiveRun {
             .name("linear-road".into())
             .spawn(move || run_workers(workers, history, receivers, outputs))
             .expect("spawn the Linear Road job thread");
-        LiveRun { inboxes: senders, next: 0, open: 0, thread: Some(thread) }
+        LiveRun { inboxes: senders, next: 0, open: 0, latest: 0, thread: Some(thread) }
     }
 
     /// The first second that is not complete yet.
@@ -78,7 +87,13 @@ impl LiveRun {
         self.open
     }
 
-    /// Hands tuples of open seconds to a worker (waits while its inbox is full).
+    /// The latest second tuples were sent for.
+    pub fn latest_second(&self) -> u64 {
+        self.latest
+    }
+
+    /// Hands tuples of open seconds, none before the latest second already
+    /// sent, to a worker (waits while its inbox is full).
     pub async fn send(&mut self, mut tuples: Vec<Tuple>) -> Result<(), LiveError> {
         if !tuples.is_sorted_by_key(Tuple::time) {
             tuples.sort_by_key(Tuple::time);
@@ -86,9 +101,12 @@ impl LiveRun {
         if let Some(t) = tuples.iter().map(|t| u64::from(t.time())).find(|t| *t < self.open) {
             return Err(LiveError::Late { second: t, open: self.open });
         }
-        if tuples.is_empty() {
-            return Ok(());
+        let (Some(first), Some(last)) = (tuples.first(), tuples.last()) else { return Ok(()) };
+        let (first, last) = (u64::from(first.time()), u64::from(last.time()));
+        if first < self.latest {
+            return Err(LiveError::Backwards { second: first, latest: self.latest });
         }
+        self.latest = last;
         let inbox = &self.inboxes[self.next % self.inboxes.len()];
         self.next += 1;
         inbox.send(WorkerMsg::Tuples(tuples)).await.map_err(|_| LiveError::Stopped)
@@ -216,19 +234,16 @@ mod tests {
         // Late tuples are refused, naming the open second.
         let e = run.send(vec![report(0, 3, 5)]).await.unwrap_err();
         assert_eq!(e.to_string(), "second 0 is already complete (the next open second is 1)");
-        run.send(vec![report(1, 3, 5), Tuple::Balance { time: 1, vid: 1, qid: 7 }]).await.unwrap();
+        // Seconds never go back, even before they are complete.
+        run.send(vec![report(3, 4, 6)]).await.unwrap();
+        let e = run.send(vec![report(2, 4, 6)]).await.unwrap_err();
+        assert_eq!(e.to_string(), "second 2 comes after second 3; seconds never go back");
         run.finish().await.unwrap();
         let mut rest = Vec::new();
         while let Some(batch) = rx.recv().await {
             rest.extend(batch);
         }
         rest.sort();
-        assert_eq!(
-            rest,
-            vec![
-                Output::Toll { vid: 3, time: 1, lav: 0, toll: 0 },
-                Output::Balance { time: 1, qid: 7, result_time: 1, balance: 0 }
-            ]
-        );
+        assert_eq!(rest, vec![Output::Toll { vid: 4, time: 3, lav: 0, toll: 0 }]);
     }
 }

@@ -1,6 +1,6 @@
 //! The Linear Road rules as a plain sequential program over time-ordered
 //! tuples: segment statistics, tolls, accidents, notifications, and the
-//! account-balance and daily-expenditure queries.
+//! account-balance, daily-expenditure and travel-time queries.
 
 use crate::history::History;
 use crate::tuple::{EXIT_LANE, PositionReport, Tuple};
@@ -96,7 +96,12 @@ pub fn minute_average(cars: &BTreeMap<u32, (u64, u64)>) -> Option<f64> {
 /// The toll rule: 0 when LAV ≥ 40, or at most 50 cars, or an accident nearby;
 /// else 2·(cars − 50)².
 pub fn toll(lav: u32, cars: u32, accident: bool) -> u32 {
-    if lav >= 40 || cars <= 50 || accident { 0 } else { 2 * (cars - 50) * (cars - 50) }
+    if lav >= 40 || cars <= 50 || accident {
+        0
+    } else {
+        let over = u64::from(cars - 50);
+        u32::try_from(2 * over * over).unwrap_or(u32::MAX)
+    }
 }
 
 type PosKey = (u32, u8, u8, u32); // xway, dir, lane, pos
@@ -195,15 +200,15 @@ impl XwayDir {
         }
         let entered = car.last.is_none_or(|l| l.seg != p.seg);
         car.last = Some(p);
-        if !entered {
-            return;
-        }
-        if let Some(amount) = car.pending_toll.take() {
+        if entered && let Some(amount) = car.pending_toll.take() {
             charges.push(Charge { vid: p.vid, time: p.time, amount });
         }
         if p.lane == EXIT_LANE {
-            // The trip is over: a toll owed for this segment is not charged.
+            // The trip is over: a toll owed for the segment it leaves from is not charged.
             self.cars.remove(&p.vid);
+            return;
+        }
+        if !entered {
             return;
         }
         let nearby = self.accident_ahead(p.dir, p.seg, m);
@@ -339,6 +344,8 @@ mod tests {
         assert_eq!(toll(40, 60, false), 0);
         assert_eq!(toll(30, 50, false), 0);
         assert_eq!(toll(30, 60, true), 0);
+        // Absurd counts saturate rather than wrap.
+        assert_eq!(toll(0, 100_000, false), u32::MAX);
     }
 
     #[test]

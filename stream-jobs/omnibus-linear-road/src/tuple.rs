@@ -9,11 +9,12 @@ pub const EXIT_LANE: u8 = 4;
 /// A type-0 position report, emitted by every car every 30 s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PositionReport {
-    /// Seconds since the start of the run (0–10,799).
+    /// Seconds since the start of the run (the benchmark runs 0–10,799;
+    /// up to 86,400 is accepted).
     pub time: u32,
     /// Vehicle id.
     pub vid: u32,
-    /// Speed, miles per hour (0–100).
+    /// Speed, miles per hour (the benchmark's 0–100; up to 200 is accepted).
     pub speed: u32,
     /// Expressway (0–L−1).
     pub xway: u32,
@@ -155,7 +156,10 @@ pub fn from_fields(v: &[i64; 15]) -> Result<Tuple, (&'static str, String)> {
             qid: get(9, i64::from(u32::MAX))?,
             s_init: get(10, 99)?,
             s_end: get(11, 99)?,
-            dow: get(12, 7)?,
+            dow: match get(12, 7)? {
+                0 => return Err(("DOW", "0 is not a day of the week (1–7)".into())),
+                d => d,
+            },
             tod: get(13, 1_440)?,
         }),
         t => Err(("Type", format!("{t} is not a tuple type (0, 2, 3 or 4)"))),
@@ -222,48 +226,56 @@ pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<HistoryRow>, P
         .collect()
 }
 
+impl Tuple {
+    /// The tuple's 15 fields, in the benchmark's order (unused ones −1): the
+    /// inverse of [`from_fields`].
+    pub fn to_fields(&self) -> [i64; 15] {
+        let mut f = [-1i64; 15];
+        match *self {
+            Tuple::Position(p) => {
+                f[0] = 0;
+                f[1] = i64::from(p.time);
+                f[2] = i64::from(p.vid);
+                f[3] = i64::from(p.speed);
+                f[4] = i64::from(p.xway);
+                f[5] = i64::from(p.lane);
+                f[6] = i64::from(p.dir);
+                f[7] = i64::from(p.seg);
+                f[8] = i64::from(p.pos);
+            }
+            Tuple::Balance { time, vid, qid } => {
+                f[0] = 2;
+                f[1] = i64::from(time);
+                f[2] = i64::from(vid);
+                f[9] = i64::from(qid);
+            }
+            Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
+                f[0] = 3;
+                f[1] = i64::from(time);
+                f[2] = i64::from(vid);
+                f[4] = i64::from(xway);
+                f[9] = i64::from(qid);
+                f[14] = i64::from(day);
+            }
+            Tuple::TravelTime { time, vid, xway, qid, s_init, s_end, dow, tod } => {
+                f[0] = 4;
+                f[1] = i64::from(time);
+                f[2] = i64::from(vid);
+                f[4] = i64::from(xway);
+                f[9] = i64::from(qid);
+                f[10] = i64::from(s_init);
+                f[11] = i64::from(s_end);
+                f[12] = i64::from(dow);
+                f[13] = i64::from(tod);
+            }
+        }
+        f
+    }
+}
+
 /// Writes a tuple in the benchmark's 15-field format (unused fields are −1).
 pub fn format_tuple(t: &Tuple) -> String {
-    let mut f = [-1i64; 15];
-    match *t {
-        Tuple::Position(p) => {
-            f[0] = 0;
-            f[1] = i64::from(p.time);
-            f[2] = i64::from(p.vid);
-            f[3] = i64::from(p.speed);
-            f[4] = i64::from(p.xway);
-            f[5] = i64::from(p.lane);
-            f[6] = i64::from(p.dir);
-            f[7] = i64::from(p.seg);
-            f[8] = i64::from(p.pos);
-        }
-        Tuple::Balance { time, vid, qid } => {
-            f[0] = 2;
-            f[1] = i64::from(time);
-            f[2] = i64::from(vid);
-            f[9] = i64::from(qid);
-        }
-        Tuple::DailyExpenditure { time, vid, xway, qid, day } => {
-            f[0] = 3;
-            f[1] = i64::from(time);
-            f[2] = i64::from(vid);
-            f[4] = i64::from(xway);
-            f[9] = i64::from(qid);
-            f[14] = i64::from(day);
-        }
-        Tuple::TravelTime { time, vid, xway, qid, s_init, s_end, dow, tod } => {
-            f[0] = 4;
-            f[1] = i64::from(time);
-            f[2] = i64::from(vid);
-            f[4] = i64::from(xway);
-            f[9] = i64::from(qid);
-            f[10] = i64::from(s_init);
-            f[11] = i64::from(s_end);
-            f[12] = i64::from(dow);
-            f[13] = i64::from(tod);
-        }
-    }
-    f.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    t.to_fields().iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]

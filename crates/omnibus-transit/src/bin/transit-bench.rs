@@ -5,7 +5,6 @@
 //! writes import time, memory and query percentiles as JSON.
 //!
 //! Usage: `transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...`
-//! (default feeds: the New York subway and Manhattan buses in ../shared/data/nyc).
 
 use omnibus_transit::{Feed, Raptor, Timetable, UNREACHED, csa};
 use rand::{Rng, SeedableRng};
@@ -81,8 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if paths.is_empty() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nyc");
-        paths = vec![root.join("nyc_subway_full_gtfs.zip"), root.join("nyc_bus_m_gtfs.zip")];
+        return Err("name one or more GTFS feeds (.zip or directory); see --help".into());
     }
     let started = Instant::now();
     let mut feeds = Vec::new();
@@ -115,6 +113,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Queries between stops that some pattern serves, departing 06:00–22:00.
     let served: Vec<u32> =
         (0..tt.stops.len() as u32).filter(|s| !tt.stop_patterns[*s as usize].is_empty()).collect();
+    if served.is_empty() {
+        return Err(format!("no trip runs on {date}: nothing to query").into());
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let qs: Vec<(u32, u32, u32)> = (0..queries)
         .map(|_| {

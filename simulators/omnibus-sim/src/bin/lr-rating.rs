@@ -41,7 +41,7 @@ struct Args {
     /// Seed of the workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Replay against this running service (e.g. http://127.0.0.1:50057) instead of an in-process one.
+    /// Replay against this running service (e.g. http://127.0.0.1:50054, `omnibus serve linear-road`) instead of an in-process one.
     #[arg(long)]
     server: Option<String>,
     /// Try every L even after one misses the bound.
