@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 /// Metres in a mile.
 const METERS_PER_MILE: f64 = 1_609.344;
+/// Jam density: one vehicle per 7 m of lane, in vehicles per lane-mile.
+pub const JAM_DENSITY: f64 = METERS_PER_MILE / 7.0;
 
 /// One express-lane zone: the segments from its entrance downstream, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,15 +56,19 @@ impl Default for ExpressLanePolicy {
 /// Traffic density of a segment in one minute, vehicles per lane-mile, from the
 /// fundamental relation `k = q / v`: flow `q` is the vehicles seen in the
 /// minute (probes or loop counts, whichever is more) per hour, `v` the minute's
-/// average speed. An empty minute is 0; vehicles without a speed, unknown.
+/// average speed. In a jam `q / v` overstates: no more vehicles can be on the
+/// segment than were seen on it that minute, so `k` is at most that count per
+/// lane-mile, and never more than [`JAM_DENSITY`]. An empty minute is 0;
+/// vehicles without a speed, unknown.
 pub fn density(vehicles: u32, speed_mps: Option<f64>, segment: &Segment) -> Option<f64> {
     if vehicles == 0 {
         return Some(0.0);
     }
     let v_mph = speed_mps? * 3_600.0 / METERS_PER_MILE;
+    let lanes = f64::from(segment.lanes.max(1));
     let q = f64::from(vehicles) * 60.0;
-    // Crawling traffic: cap the division at 1 mph.
-    Some(q / v_mph.max(1.0) / f64::from(segment.lanes.max(1)))
+    let present = f64::from(vehicles) / (segment.length.0.max(1.0) / METERS_PER_MILE) / lanes;
+    Some((q / v_mph.max(0.1) / lanes).min(present).min(JAM_DENSITY))
 }
 
 impl ExpressLanePolicy {
@@ -196,6 +202,35 @@ mod tests {
         assert_eq!(p.price(150.0), Cents(800));
         // Reviews every 3 minutes.
         assert!(p.is_review(Minute(2)) && p.is_review(Minute(5)) && !p.is_review(Minute(3)));
+    }
+
+    #[test]
+    fn density_by_hand() {
+        use crate::network::RoadClass;
+        use crate::units::{Meters, MetersPerSecond, NodeId};
+        let seg = Segment {
+            id: SegmentId(0),
+            from: NodeId(0),
+            to: NodeId(1),
+            geometry: Vec::new(),
+            length: Meters(METERS_PER_MILE / 4.0),
+            class: RoadClass::Primary,
+            free_flow: MetersPerSecond(15.0),
+            lanes: 2,
+            capacity_vph: 1_800.0,
+            osm_way: 0,
+            name: None,
+        };
+        let mph = |v: f64| Some(v * METERS_PER_MILE / 3_600.0);
+        // A quarter mile, two lanes. 10 vehicles in a minute at 30 mph: q = 600/h, k = 600 / 30 / 2 = 10.
+        assert!((density(10, mph(30.0), &seg).unwrap() - 10.0).abs() < 1e-9);
+        // Crawling at 1 mph, q/v would be 300 per lane; but at most the 10 seen are on the
+        // quarter mile: 40 per mile, 20 per lane.
+        assert!((density(10, mph(1.0), &seg).unwrap() - 20.0).abs() < 1e-9);
+        assert_eq!(density(0, None, &seg), Some(0.0));
+        // Never beyond jam density (230 per lane-mile).
+        assert!((density(1_000, mph(1.0), &seg).unwrap() - JAM_DENSITY).abs() < 1e-9);
+        assert_eq!(density(3, None, &seg), None);
     }
 
     #[test]

@@ -276,7 +276,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(e) = platform.live.policies(|p| p.latest().policy.express_lanes.clone()) {
         writeln!(
             out,
-            "  express     MnPASS on {} zones: {:.3}·k^{:.2} dollars-equivalent per trip, every {} min over {}, {}–{}",
+            "  express     MnPASS on {} zones: {:.3}·k^{:.2} per trip (k: vehicles per lane-mile), every {} min over {}, {}–{}",
             e.zones.len(),
             e.coefficient,
             e.exponent,
