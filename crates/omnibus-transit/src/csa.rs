@@ -71,3 +71,59 @@ pub fn earliest_arrivals(
     }
     arr
 }
+
+/// Earliest arrival at every stop with at most `k` trips, for `k` in
+/// `0..=max_trips` (`[k][stop]`): one connection scan per `k`, boarding only
+/// where the scan for `k − 1` arrived in time. The oracle for RAPTOR's rounds.
+pub fn earliest_arrivals_by_trips(
+    tt: &Timetable,
+    connections: &[Connection],
+    origin: u32,
+    departure: u32,
+    max_trips: usize,
+) -> Vec<Vec<u32>> {
+    let n = tt.stops.len();
+    let mut layers = Vec::with_capacity(max_trips + 1);
+    let mut zero = vec![UNREACHED; n];
+    zero[origin as usize] = departure;
+    for &(to, secs) in &tt.footpaths[origin as usize] {
+        zero[to as usize] = zero[to as usize].min(departure + secs);
+    }
+    layers.push(zero);
+    let trips = connections.iter().map(|c| c.trip as usize + 1).max().unwrap_or(0);
+    let first = connections.partition_point(|c| c.departure < departure);
+    for k in 1..=max_trips {
+        let before = &layers[k - 1];
+        let mut arr = before.clone();
+        let mut ride = vec![UNREACHED; n];
+        let mut boarded = vec![false; trips];
+        let mut i = first;
+        while i < connections.len() {
+            let t = connections[i].departure;
+            let end = i + connections[i..].partition_point(|c| c.departure == t);
+            loop {
+                let mut changed = false;
+                for c in &connections[i..end] {
+                    if !boarded[c.trip as usize] && before[c.from as usize] <= c.departure {
+                        boarded[c.trip as usize] = true;
+                        changed = true;
+                    }
+                    if boarded[c.trip as usize] && c.arrival < ride[c.to as usize] {
+                        ride[c.to as usize] = c.arrival;
+                        arr[c.to as usize] = arr[c.to as usize].min(c.arrival);
+                        changed = true;
+                        for &(to, secs) in &tt.footpaths[c.to as usize] {
+                            arr[to as usize] = arr[to as usize].min(c.arrival + secs);
+                        }
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+            i = end;
+        }
+        layers.push(arr);
+    }
+    layers
+}

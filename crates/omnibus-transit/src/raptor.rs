@@ -27,6 +27,9 @@ pub struct Raptor {
     earliest: Vec<u32>,
     /// Rounds the last query ran.
     pub rounds: usize,
+    /// With a target: its earliest arrival after each round (index k − 1 for
+    /// at most k trips).
+    pub target_by_round: Vec<u32>,
 }
 
 impl Raptor {
@@ -43,6 +46,7 @@ impl Raptor {
             queue: Vec::new(),
             earliest: vec![u32::MAX; tt.patterns.len()],
             rounds: 0,
+            target_by_round: Vec::new(),
         }
     }
 
@@ -81,6 +85,7 @@ impl Raptor {
             }
         }
         self.rounds = 0;
+        self.target_by_round.clear();
         while !self.marked_list.is_empty() && self.rounds < max_trips {
             self.rounds += 1;
             // Patterns to scan, from their earliest marked stop.
@@ -158,7 +163,40 @@ impl Raptor {
                 }
             }
             std::mem::swap(&mut self.previous, &mut self.current);
+            if let Some(t) = target {
+                self.target_by_round.push(self.best[t as usize]);
+            }
         }
         &self.best
+    }
+
+    /// The Pareto set over arrival time and trips taken from `origin` to
+    /// `target`: `(trips, arrival)` pairs, fewer trips first, each arriving
+    /// strictly earlier than the one before (RAPTOR's rounds are exactly these
+    /// trade-offs).
+    pub fn pareto(
+        &mut self,
+        tt: &Timetable,
+        origin: u32,
+        departure: u32,
+        target: u32,
+        max_trips: usize,
+    ) -> Vec<(usize, u32)> {
+        self.run(tt, origin, departure, Some(target), max_trips);
+        let mut out: Vec<(usize, u32)> = Vec::new();
+        let walk = if origin == target {
+            Some(departure)
+        } else {
+            tt.footpaths[origin as usize].iter().find(|(to, _)| *to == target).map(|(_, s)| departure + s)
+        };
+        if let Some(w) = walk {
+            out.push((0, w));
+        }
+        for (k, &a) in self.target_by_round.iter().enumerate() {
+            if a != UNREACHED && out.last().is_none_or(|(_, best)| a < *best) {
+                out.push((k + 1, a));
+            }
+        }
+        out
     }
 }

@@ -84,6 +84,34 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+    #[test]
+    fn raptor_rounds_equal_a_scan_per_trip_count(seed in 0u64..1_000_000, at in 6 * 3_600u32..9 * 3_600) {
+        let tt = Timetable::build(&[random_feed(seed)], 20_250_101);
+        let connections = tt.connections();
+        let mut raptor = Raptor::new(&tt);
+        let k_max = 6;
+        for origin in 0..tt.stops.len().min(6) as u32 {
+            let layers = csa::earliest_arrivals_by_trips(&tt, &connections, origin, at, k_max);
+            for target in 0..tt.stops.len() as u32 {
+                raptor.run(&tt, origin, at, Some(target), k_max);
+                for (k, got) in raptor.target_by_round.iter().enumerate() {
+                    prop_assert_eq!(*got, layers[k + 1][target as usize], "origin {} target {} trips {}", origin, target, k + 1);
+                }
+                // The Pareto set: fewer trips first, each strictly earlier, ending at the earliest arrival.
+                let front = raptor.pareto(&tt, origin, at, target, k_max);
+                prop_assert!(front.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
+                let earliest = layers[k_max][target as usize];
+                prop_assert_eq!(front.last().map(|(_, a)| *a), (earliest != UNREACHED).then_some(earliest));
+                for (k, a) in &front {
+                    prop_assert_eq!(*a, layers[*k][target as usize]);
+                }
+            }
+        }
+    }
+}
+
 fn sample() -> Feed {
     Feed::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/google_sample_feed_1.zip")), "g")
         .unwrap()
