@@ -80,6 +80,17 @@ async fn a_replay_over_grpc_equals_the_sequential_rules_with_one_and_three_worke
     }
 }
 
+/// Reads a run's responses until the error that ends it.
+async fn run_error(responses: &mut tonic::Streaming<omnibus_proto::v1::LinearRoadOutput>) -> tonic::Status {
+    loop {
+        match responses.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the run ended without an error"),
+            Err(status) => return status,
+        }
+    }
+}
+
 fn report(time: i64, vid: i64, speed: i64) -> LinearRoadTuple {
     LinearRoadTuple {
         r#type: 0,
@@ -133,13 +144,7 @@ async fn bad_tuples_are_refused_by_field_and_a_second_that_goes_back_ends_the_ru
     tx.send(LinearRoadInput { second: 0, tuples: vec![report(0, 9, 30)], second_complete: true })
         .await
         .unwrap();
-    let status = loop {
-        match responses.message().await {
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("the run ended without an error"),
-            Err(status) => break status,
-        }
-    };
+    let status = run_error(&mut responses).await;
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert!(status.message().starts_with("second: 0 is already complete"), "{}", status.message());
 
@@ -152,13 +157,7 @@ async fn bad_tuples_are_refused_by_field_and_a_second_that_goes_back_ends_the_ru
     tx.send(LinearRoadInput { second: 3, tuples: vec![report(3, 2, 30)], second_complete: false })
         .await
         .unwrap();
-    let status = loop {
-        match responses.message().await {
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("the run ended without an error"),
-            Err(status) => break status,
-        }
-    };
+    let status = run_error(&mut responses).await;
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert!(status.message().starts_with("second: 3 comes after second 5"), "{}", status.message());
 }

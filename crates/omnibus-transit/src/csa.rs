@@ -24,30 +24,38 @@ pub struct Connection {
     pub trip: u32,
 }
 
-/// Earliest arrival at every stop from `origin` leaving at `departure`.
-pub fn earliest_arrivals(
-    tt: &Timetable,
-    connections: &[Connection],
-    origin: u32,
-    departure: u32,
-) -> Vec<u32> {
+/// Arrivals at every stop after leaving `origin` at `departure` on foot only.
+fn start(tt: &Timetable, origin: u32, departure: u32) -> Vec<u32> {
     let mut arr = vec![UNREACHED; tt.stops.len()];
-    let mut ride = vec![UNREACHED; tt.stops.len()];
-    let trips = connections.iter().map(|c| c.trip as usize + 1).max().unwrap_or(0);
-    let mut boarded = vec![false; trips];
     arr[origin as usize] = departure;
     for &(to, secs) in &tt.footpaths[origin as usize] {
         arr[to as usize] = arr[to as usize].min(departure + secs);
     }
-    let first = connections.partition_point(|c| c.departure < departure);
-    let mut i = first;
+    arr
+}
+
+/// One scan of the connections departing at or after `departure`, improving
+/// `arr`. A trip is boarded where `boarding` (the scan's own arrivals when
+/// `None`) reached its stop in time.
+fn scan(
+    tt: &Timetable,
+    connections: &[Connection],
+    departure: u32,
+    boarding: Option<&[u32]>,
+    arr: &mut [u32],
+) {
+    let mut ride = vec![UNREACHED; arr.len()];
+    let trips = connections.iter().map(|c| c.trip as usize + 1).max().unwrap_or(0);
+    let mut boarded = vec![false; trips];
+    let mut i = connections.partition_point(|c| c.departure < departure);
     while i < connections.len() {
         let t = connections[i].departure;
         let end = i + connections[i..].partition_point(|c| c.departure == t);
         loop {
             let mut changed = false;
             for c in &connections[i..end] {
-                if !boarded[c.trip as usize] && arr[c.from as usize] <= c.departure {
+                let ready = boarding.map_or(arr[c.from as usize], |b| b[c.from as usize]);
+                if !boarded[c.trip as usize] && ready <= c.departure {
                     boarded[c.trip as usize] = true;
                     changed = true;
                 }
@@ -56,10 +64,7 @@ pub fn earliest_arrivals(
                     arr[c.to as usize] = arr[c.to as usize].min(c.arrival);
                     changed = true;
                     for &(to, secs) in &tt.footpaths[c.to as usize] {
-                        let w = c.arrival + secs;
-                        if w < arr[to as usize] {
-                            arr[to as usize] = w;
-                        }
+                        arr[to as usize] = arr[to as usize].min(c.arrival + secs);
                     }
                 }
             }
@@ -69,6 +74,17 @@ pub fn earliest_arrivals(
         }
         i = end;
     }
+}
+
+/// Earliest arrival at every stop from `origin` leaving at `departure`.
+pub fn earliest_arrivals(
+    tt: &Timetable,
+    connections: &[Connection],
+    origin: u32,
+    departure: u32,
+) -> Vec<u32> {
+    let mut arr = start(tt, origin, departure);
+    scan(tt, connections, departure, None, &mut arr);
     arr
 }
 
@@ -82,47 +98,10 @@ pub fn earliest_arrivals_by_trips(
     departure: u32,
     max_trips: usize,
 ) -> Vec<Vec<u32>> {
-    let n = tt.stops.len();
-    let mut layers = Vec::with_capacity(max_trips + 1);
-    let mut zero = vec![UNREACHED; n];
-    zero[origin as usize] = departure;
-    for &(to, secs) in &tt.footpaths[origin as usize] {
-        zero[to as usize] = zero[to as usize].min(departure + secs);
-    }
-    layers.push(zero);
-    let trips = connections.iter().map(|c| c.trip as usize + 1).max().unwrap_or(0);
-    let first = connections.partition_point(|c| c.departure < departure);
+    let mut layers = vec![start(tt, origin, departure)];
     for k in 1..=max_trips {
-        let before = &layers[k - 1];
-        let mut arr = before.clone();
-        let mut ride = vec![UNREACHED; n];
-        let mut boarded = vec![false; trips];
-        let mut i = first;
-        while i < connections.len() {
-            let t = connections[i].departure;
-            let end = i + connections[i..].partition_point(|c| c.departure == t);
-            loop {
-                let mut changed = false;
-                for c in &connections[i..end] {
-                    if !boarded[c.trip as usize] && before[c.from as usize] <= c.departure {
-                        boarded[c.trip as usize] = true;
-                        changed = true;
-                    }
-                    if boarded[c.trip as usize] && c.arrival < ride[c.to as usize] {
-                        ride[c.to as usize] = c.arrival;
-                        arr[c.to as usize] = arr[c.to as usize].min(c.arrival);
-                        changed = true;
-                        for &(to, secs) in &tt.footpaths[c.to as usize] {
-                            arr[to as usize] = arr[to as usize].min(c.arrival + secs);
-                        }
-                    }
-                }
-                if !changed {
-                    break;
-                }
-            }
-            i = end;
-        }
+        let mut arr = layers[k - 1].clone();
+        scan(tt, connections, departure, Some(&layers[k - 1]), &mut arr);
         layers.push(arr);
     }
     layers

@@ -235,6 +235,8 @@ struct Table<'a> {
     file: &'a str,
     columns: HashMap<String, usize>,
     reader: csv::Reader<&'a [u8]>,
+    /// Rows that could not be read at all.
+    unreadable: Vec<FeedError>,
 }
 
 impl<'a> Table<'a> {
@@ -243,7 +245,7 @@ impl<'a> Table<'a> {
             csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
         let headers = reader.headers().map_err(|e| err(file, 1, "header", e.to_string()))?.clone();
         let columns = headers.iter().enumerate().map(|(i, h)| (h.to_owned(), i)).collect();
-        Ok(Table { file, columns, reader })
+        Ok(Table { file, columns, reader, unreadable: Vec::new() })
     }
 
     fn require(&self, column: &str) -> Result<usize, FeedError> {
@@ -257,12 +259,16 @@ impl<'a> Table<'a> {
         self.columns.get(column).copied()
     }
 
-    /// Every row with its line number; unreadable rows come as errors.
-    fn rows(&mut self) -> impl Iterator<Item = Result<(u64, csv::StringRecord), FeedError>> + '_ {
-        let file = self.file;
-        self.reader.records().map(move |r| {
-            r.map(|rec| (rec.position().map_or(0, |p| p.line()), rec))
-                .map_err(|e| err(file, e.position().map_or(0, |p| p.line()), "row", e.to_string()))
+    /// Every readable row with its line number; unreadable rows are kept in
+    /// `unreadable`.
+    fn rows(&mut self) -> impl Iterator<Item = (u64, csv::StringRecord)> + '_ {
+        let (file, unreadable) = (self.file, &mut self.unreadable);
+        self.reader.records().filter_map(move |r| match r {
+            Ok(rec) => Some((rec.position().map_or(0, |p| p.line()), rec)),
+            Err(e) => {
+                unreadable.push(err(file, e.position().map_or(0, |p| p.line()), "row", e.to_string()));
+                None
+            }
         })
     }
 }
@@ -300,14 +306,7 @@ impl Feed {
         let (nm, lt, parent) = (t.column("stop_name"), t.column("location_type"), t.column("parent_station"));
         let mut stop_index: HashMap<String, u32> = HashMap::new();
         let mut bad = Vec::new();
-        for row in t.rows() {
-            let (line, rec) = match row {
-                Ok(r) => r,
-                Err(e) => {
-                    bad.push(e);
-                    continue;
-                }
-            };
+        for (line, rec) in t.rows() {
             let sid = get(&rec, Some(id)).to_owned();
             let location_type: u8 = match get(&rec, lt) {
                 "" => 0,
@@ -353,7 +352,7 @@ impl Feed {
             let parent = Some(get(&rec, parent).to_owned()).filter(|p| !p.is_empty());
             feed.stops.push(Stop { id: sid, name: get(&rec, nm).to_owned(), pos, location_type, parent });
         }
-        feed.counted("stops.txt", feed.stops.len(), &mut bad);
+        feed.counted(&mut t, feed.stops.len(), &mut bad);
 
         // Routes.
         let text = required(&mut src, "routes.txt")?;
@@ -365,14 +364,7 @@ impl Feed {
             t.require("route_type")?,
         );
         let mut route_index: HashMap<String, u32> = HashMap::new();
-        for row in t.rows() {
-            let (line, rec) = match row {
-                Ok(r) => r,
-                Err(e) => {
-                    bad.push(e);
-                    continue;
-                }
-            };
+        for (line, rec) in t.rows() {
             let Ok(route_type) = get(&rec, Some(rt)).parse::<u16>() else {
                 bad.push(err(
                     "routes.txt",
@@ -390,21 +382,14 @@ impl Feed {
             }
             feed.routes.push(Route { id: rid, name, route_type });
         }
-        feed.counted("routes.txt", feed.routes.len(), &mut bad);
+        feed.counted(&mut t, feed.routes.len(), &mut bad);
 
         // Trips.
         let text = required(&mut src, "trips.txt")?;
         let mut t = Table::new("trips.txt", &text)?;
         let (rid, sid, tid) = (t.require("route_id")?, t.require("service_id")?, t.require("trip_id")?);
         let mut trip_index: HashMap<String, u32> = HashMap::new();
-        for row in t.rows() {
-            let (line, rec) = match row {
-                Ok(r) => r,
-                Err(e) => {
-                    bad.push(e);
-                    continue;
-                }
-            };
+        for (line, rec) in t.rows() {
             let Some(route) = route_index.get(get(&rec, Some(rid))).copied() else {
                 bad.push(err(
                     "trips.txt",
@@ -421,7 +406,7 @@ impl Feed {
             }
             feed.trips.push(Trip { id, route, service: get(&rec, Some(sid)).to_owned() });
         }
-        feed.counted("trips.txt", feed.trips.len(), &mut bad);
+        feed.counted(&mut t, feed.trips.len(), &mut bad);
 
         // Stop times.
         let text = required(&mut src, "stop_times.txt")?;
@@ -433,14 +418,7 @@ impl Feed {
             t.require("stop_id")?,
             t.require("stop_sequence")?,
         );
-        for row in t.rows() {
-            let (line, rec) = match row {
-                Ok(r) => r,
-                Err(e) => {
-                    bad.push(e);
-                    continue;
-                }
-            };
+        for (line, rec) in t.rows() {
             let e = |field: &str, reason: String| err("stop_times.txt", line, field, reason);
             let Some(trip) = trip_index.get(get(&rec, Some(tid))).copied() else {
                 bad.push(e("trip_id", format!("{:?} is not in trips.txt", get(&rec, Some(tid)))));
@@ -472,7 +450,7 @@ impl Feed {
                 (Err(x), _) | (_, Err(x)) => bad.push(x),
             }
         }
-        feed.counted("stop_times.txt", feed.stop_times.len(), &mut bad);
+        feed.counted(&mut t, feed.stop_times.len(), &mut bad);
 
         // Calendars (one of the two files is required).
         let calendar = src.read("calendar.txt")?;
@@ -495,14 +473,7 @@ impl Feed {
             }
             let (start, end) = (t.require("start_date")?, t.require("end_date")?);
             let mut n = 0;
-            for row in t.rows() {
-                let (line, rec) = match row {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad.push(e);
-                        continue;
-                    }
-                };
+            for (line, rec) in t.rows() {
                 let mut days = [false; 7];
                 let mut day_error = None;
                 for (i, c) in cols.iter().enumerate() {
@@ -540,20 +511,13 @@ impl Feed {
                     (_, None) => bad.push(err("calendar.txt", line, "end_date", "is not YYYYMMDD")),
                 }
             }
-            feed.counted("calendar.txt", n, &mut bad);
+            feed.counted(&mut t, n, &mut bad);
         }
         if let Some(text) = &dates {
             let mut t = Table::new("calendar_dates.txt", text)?;
             let (sid, date, kind) =
                 (t.require("service_id")?, t.require("date")?, t.require("exception_type")?);
-            for row in t.rows() {
-                let (line, rec) = match row {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad.push(e);
-                        continue;
-                    }
-                };
+            for (line, rec) in t.rows() {
                 let Some(d) = parse_date(get(&rec, Some(date))) else {
                     bad.push(err("calendar_dates.txt", line, "date", "is not YYYYMMDD"));
                     continue;
@@ -573,7 +537,7 @@ impl Feed {
                 };
                 feed.calendar_dates.push((get(&rec, Some(sid)).to_owned(), d, added));
             }
-            feed.counted("calendar_dates.txt", feed.calendar_dates.len(), &mut bad);
+            feed.counted(&mut t, feed.calendar_dates.len(), &mut bad);
         }
         if let Some(text) = src.read("frequencies.txt")? {
             let mut t = Table::new("frequencies.txt", &text)?;
@@ -583,14 +547,7 @@ impl Feed {
                 t.require("end_time")?,
                 t.require("headway_secs")?,
             );
-            for row in t.rows() {
-                let (line, rec) = match row {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad.push(e);
-                        continue;
-                    }
-                };
+            for (line, rec) in t.rows() {
                 let e = |field: &str, reason: &str| err("frequencies.txt", line, field, reason);
                 let Some(trip) = trip_index.get(get(&rec, Some(tid))).copied() else {
                     bad.push(e("trip_id", "is not in trips.txt"));
@@ -610,20 +567,13 @@ impl Feed {
                     _ => bad.push(e("headway_secs", "is not a positive whole number")),
                 }
             }
-            feed.counted("frequencies.txt", feed.frequencies.len(), &mut bad);
+            feed.counted(&mut t, feed.frequencies.len(), &mut bad);
         }
         if let Some(text) = src.read("transfers.txt")? {
             let mut t = Table::new("transfers.txt", &text)?;
             let (from, to) = (t.require("from_stop_id")?, t.require("to_stop_id")?);
             let (kind, min) = (t.column("transfer_type"), t.column("min_transfer_time"));
-            for row in t.rows() {
-                let (line, rec) = match row {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad.push(e);
-                        continue;
-                    }
-                };
+            for (line, rec) in t.rows() {
                 let (Some(a), Some(b)) =
                     (stop_index.get(get(&rec, Some(from))), stop_index.get(get(&rec, Some(to))))
                 else {
@@ -650,13 +600,16 @@ impl Feed {
                     feed.transfers.push((*a, *b, secs));
                 }
             }
-            feed.counted("transfers.txt", feed.transfers.len(), &mut bad);
+            feed.counted(&mut t, feed.transfers.len(), &mut bad);
         }
         Ok(feed)
     }
 
-    fn counted(&mut self, file: &str, rows: usize, bad: &mut Vec<FeedError>) {
-        self.report.rows.push((file.to_owned(), rows));
+    /// Records a file's row count and its skipped rows, in line order.
+    fn counted(&mut self, table: &mut Table<'_>, rows: usize, bad: &mut Vec<FeedError>) {
+        self.report.rows.push((table.file.to_owned(), rows));
+        bad.append(&mut table.unreadable);
+        bad.sort_by_key(|e| e.line);
         for e in bad.drain(..) {
             self.report.skip(e);
         }

@@ -25,6 +25,8 @@ pub struct Raptor {
     queue: Vec<u32>,
     /// Per pattern, the earliest marked position this round (`u32::MAX`: none).
     earliest: Vec<u32>,
+    /// Stops a trip improved this round, with that trip's arrival.
+    improved: Vec<(u32, u32)>,
     /// Rounds the last query ran.
     pub rounds: usize,
     /// With a target: its earliest arrival after each round (index k − 1 for
@@ -45,6 +47,7 @@ impl Raptor {
             marked_list: Vec::new(),
             queue: Vec::new(),
             earliest: vec![u32::MAX; tt.patterns.len()],
+            improved: Vec::new(),
             rounds: 0,
             target_by_round: Vec::new(),
         }
@@ -102,8 +105,8 @@ impl Raptor {
             }
             self.current.copy_from_slice(&self.previous);
             let bound = |best: &[u32]| target.map_or(UNREACHED, |t| best[t as usize]);
-            // Stops a trip improved this round, with that trip's arrival.
-            let mut improved: Vec<(u32, u32)> = Vec::new();
+            let mut improved = std::mem::take(&mut self.improved);
+            improved.clear();
             for qi in 0..self.queue.len() {
                 let p = self.queue[qi];
                 let start = std::mem::replace(&mut self.earliest[p as usize], u32::MAX) as usize;
@@ -162,6 +165,7 @@ impl Raptor {
                     }
                 }
             }
+            self.improved = improved;
             std::mem::swap(&mut self.previous, &mut self.current);
             if let Some(t) = target {
                 self.target_by_round.push(self.best[t as usize]);

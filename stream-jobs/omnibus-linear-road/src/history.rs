@@ -104,32 +104,12 @@ impl SegmentHistory {
     /// Reads `XWay,Dir,Seg,DOW,Quarter,LAV,Toll` lines; errors name the
     /// source, line and field.
     pub fn parse(text: &str, source_name: &str) -> Result<SegmentHistory, ParseError> {
-        const NAMES: [&str; 7] = ["XWay", "Dir", "Seg", "DOW", "Quarter", "LAV", "Toll"];
-        const MAX: [u32; 7] = [1_024, 1, 99, 7, 95, 254, 65_535];
-        let mut rows = Vec::new();
-        for (i, l) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let err = |field: &'static str, reason: String| ParseError {
-                source_name: source_name.to_owned(),
-                line: i + 1,
-                field,
-                reason,
-            };
-            let parts: Vec<&str> = l.trim().split(',').collect();
-            if parts.len() != 7 {
-                return Err(err("line", format!("{} fields; expected 7 ({})", parts.len(), NAMES.join(","))));
-            }
-            let mut v = [0u32; 7];
-            for (k, p) in parts.iter().enumerate() {
-                v[k] = p
-                    .trim()
-                    .parse()
-                    .map_err(|_| err(NAMES[k], format!("{p:?} is not a non-negative integer")))?;
-                if v[k] > MAX[k] || (k == 3 && v[k] == 0) {
-                    return Err(err(NAMES[k], format!("{} is out of range", v[k])));
-                }
-            }
-            rows.push(v);
-        }
+        let rows = crate::tuple::parse_rows(
+            text,
+            source_name,
+            ["XWay", "Dir", "Seg", "DOW", "Quarter", "LAV", "Toll"],
+            [0..=1_024, 0..=1, 0..=99, 1..=7, 0..=95, 0..=254, 0..=65_535],
+        )?;
         let xways = rows.iter().map(|v| v[0] + 1).max().unwrap_or(0);
         let mut history = SegmentHistory::new(xways);
         for v in rows {

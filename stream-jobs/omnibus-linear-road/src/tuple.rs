@@ -199,31 +199,44 @@ pub type HistoryRow = (u32, u32, u32, u32);
 
 /// The historical-tolls table for type-3 queries: `VID,Day,XWay,Toll` lines.
 pub fn parse_history(text: &str, source_name: &str) -> Result<Vec<HistoryRow>, ParseError> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let parts: Vec<&str> = l.trim().split(',').collect();
-            let err = |field: &'static str, reason: String| ParseError {
-                source_name: source_name.to_owned(),
-                line: i + 1,
-                field,
-                reason,
-            };
-            if parts.len() != 4 {
-                return Err(err("line", format!("{} fields; expected 4 (VID,Day,XWay,Toll)", parts.len())));
+    let all = 0..=u32::MAX;
+    let rows = parse_rows(text, source_name, ["VID", "Day", "XWay", "Toll"], [(); 4].map(|_| all.clone()))?;
+    Ok(rows.into_iter().map(|v| (v[0], v[1], v[2], v[3])).collect())
+}
+
+/// Lines of `N` comma-separated whole numbers named `names`, each within its
+/// range; blank lines are skipped. Errors name the source, line and field.
+pub(crate) fn parse_rows<const N: usize>(
+    text: &str,
+    source_name: &str,
+    names: [&'static str; N],
+    ranges: [std::ops::RangeInclusive<u32>; N],
+) -> Result<Vec<[u32; N]>, ParseError> {
+    let mut rows = Vec::new();
+    for (i, l) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let err = |field: &'static str, reason: String| ParseError {
+            source_name: source_name.to_owned(),
+            line: i + 1,
+            field,
+            reason,
+        };
+        let parts: Vec<&str> = l.trim().split(',').collect();
+        if parts.len() != N {
+            return Err(err("line", format!("{} fields; expected {N} ({})", parts.len(), names.join(","))));
+        }
+        let mut v = [0u32; N];
+        for (k, p) in parts.iter().enumerate() {
+            v[k] = p
+                .trim()
+                .parse()
+                .map_err(|_| err(names[k], format!("{p:?} is not a non-negative integer")))?;
+            if !ranges[k].contains(&v[k]) {
+                return Err(err(names[k], format!("{} is out of range", v[k])));
             }
-            let names = ["VID", "Day", "XWay", "Toll"];
-            let mut v = [0u32; 4];
-            for (k, p) in parts.iter().enumerate() {
-                v[k] = p
-                    .trim()
-                    .parse()
-                    .map_err(|_| err(names[k], format!("{p:?} is not a non-negative integer")))?;
-            }
-            Ok((v[0], v[1], v[2], v[3]))
-        })
-        .collect()
+        }
+        rows.push(v);
+    }
+    Ok(rows)
 }
 
 impl Tuple {

@@ -46,6 +46,20 @@ pub fn observe(city: &City, record: Telemetry) -> Option<Observation> {
     })
 }
 
+/// Keeps a minute-closing operator's capability at the first minute not
+/// closed yet, never past the frontier `bound`; drops it once the input is
+/// done.
+fn hold(cap: &mut Option<Capability<u64>>, done: bool, next: Option<i64>, bound: i64) {
+    if done {
+        *cap = None;
+    } else if let (Some(c), Some(n)) = (cap.as_mut(), next) {
+        let t = (n.max(0) as u64).min(bound.max(0) as u64);
+        if *c.time() < t {
+            c.downgrade(&t);
+        }
+    }
+}
+
 /// Where a run's outputs go besides the live state (tests record them).
 pub type Recorder = Arc<Mutex<Vec<JobOutput>>>;
 
@@ -195,14 +209,7 @@ pub fn run_workers(
                                 }
                                 next = Some(m + 1);
                             }
-                            if frontier.frontier().is_empty() {
-                                cap = None;
-                            } else if let (Some(c), Some(n)) = (cap.as_mut(), next) {
-                                let t = (n.max(0) as u64).min(bound.max(0) as u64);
-                                if *c.time() < t {
-                                    c.downgrade(&t);
-                                }
-                            }
+                            hold(&mut cap, frontier.frontier().is_empty(), next, bound);
                         }
                     },
                 )
@@ -215,14 +222,14 @@ pub fn run_workers(
                         input.for_each_stamp(|cap, data| {
                             let mut session = output.session(&cap);
                             let mut ticks = std::collections::BTreeSet::new();
-                            for batch in data {
-                                for out in batch.iter() {
+                            fan_live.policies(|p| {
+                                for out in data.flat_map(|batch| batch.iter()) {
                                     if let JobOutput::Segment(s) = out {
                                         ticks.insert(s.minute);
-                                        fan_live.policies(|p| fan_out(s, p, &fan_city.network, &mut obs));
+                                        fan_out(s, p, &fan_city.network, &mut obs);
                                     }
                                 }
-                            }
+                            });
                             session.give_iterator(obs.drain(..).map(ZoneMsg::Obs));
                             session.give_iterator(ticks.into_iter().map(ZoneMsg::Tick));
                         });
@@ -278,14 +285,7 @@ pub fn run_workers(
                             }
                             next = Some(m + 1);
                         }
-                        if frontier.frontier().is_empty() {
-                            cap = None;
-                        } else if let (Some(c), Some(n)) = (cap.as_mut(), next) {
-                            let t = (n.max(0) as u64).min(bound.max(0) as u64);
-                            if *c.time() < t {
-                                c.downgrade(&t);
-                            }
-                        }
+                        hold(&mut cap, frontier.frontier().is_empty(), next, bound);
                     }
                 })
                 .container::<Vec<JobOutput>>();
