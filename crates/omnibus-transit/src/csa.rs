@@ -106,3 +106,79 @@ pub fn earliest_arrivals_by_trips(
     }
     layers
 }
+
+/// Inserts `x` into a Pareto set over all its criteria (each smaller is
+/// better); false when something already there is at least as good.
+fn pareto_insert<T: Copy + PartialOrd>(set: &mut Vec<T>, x: T, covers: impl Fn(&T, &T) -> bool) -> bool {
+    if set.iter().any(|y| covers(y, &x)) {
+        return false;
+    }
+    set.retain(|y| !covers(&x, y));
+    set.push(x);
+    true
+}
+
+/// The Pareto set over `(arrival, trips, money)` of journeys from the
+/// `access` stops to the destination through the `egress` stops (money: the
+/// access's, each boarding's fare from `trip_fares`, the egress's), with at
+/// most `max_trips` trips: a connection scan that keeps, per stop, every
+/// label no other beats on all three, and per trip every `(trips, money)` it
+/// was boarded with. The oracle for McRAPTOR; journeys end by vehicle at an
+/// egress stop, as McRAPTOR's do.
+pub fn pareto_journeys(
+    tt: &Timetable,
+    connections: &[Connection],
+    trip_fares: &[u32],
+    access: &[crate::mcraptor::Access],
+    egress: &[crate::mcraptor::Egress],
+    max_trips: usize,
+) -> Vec<(u32, u8, u32)> {
+    type L = (u32, u8, u32);
+    let all3 = |a: &L, b: &L| a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2;
+    let both = |a: &(u8, u32), b: &(u8, u32)| a.0 <= b.0 && a.1 <= b.1;
+    let n = tt.stops.len();
+    let mut ready: Vec<Vec<L>> = vec![Vec::new(); n];
+    let mut ride: Vec<Vec<L>> = vec![Vec::new(); n];
+    let mut onboard: Vec<Vec<(u8, u32)>> = vec![Vec::new(); trip_fares.len()];
+    let mut target: Vec<L> = Vec::new();
+    for a in access {
+        pareto_insert(&mut ready[a.stop as usize], (a.arrival, 0, a.money), all3);
+    }
+    let start = access.iter().map(|a| a.arrival).min().unwrap_or(u32::MAX);
+    let mut i = connections.partition_point(|c| c.departure < start);
+    while i < connections.len() {
+        let t = connections[i].departure;
+        let end = i + connections[i..].partition_point(|c| c.departure == t);
+        loop {
+            let mut changed = false;
+            for c in &connections[i..end] {
+                let fare = trip_fares[c.trip as usize];
+                for (a, k, m) in ready[c.from as usize].clone() {
+                    if a <= c.departure && (k as usize) < max_trips {
+                        changed |= pareto_insert(&mut onboard[c.trip as usize], (k + 1, m + fare), both);
+                    }
+                }
+                for (k, m) in onboard[c.trip as usize].clone() {
+                    let label = (c.arrival, k, m);
+                    if !pareto_insert(&mut ride[c.to as usize], label, all3) {
+                        continue;
+                    }
+                    changed = true;
+                    pareto_insert(&mut ready[c.to as usize], label, all3);
+                    for &(to, secs) in &tt.footpaths[c.to as usize] {
+                        pareto_insert(&mut ready[to as usize], (c.arrival + secs, k, m), all3);
+                    }
+                    for e in egress.iter().filter(|e| e.stop == c.to) {
+                        pareto_insert(&mut target, (c.arrival + e.secs, k, m + e.money), all3);
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        i = end;
+    }
+    target.sort_unstable();
+    target
+}

@@ -1,5 +1,6 @@
 //! GTFS static import: stops, routes, trips, stop times, calendars,
-//! calendar dates, frequencies and transfers, from a `.zip` or a directory.
+//! calendar dates, frequencies, transfers and fares (`fare_attributes.txt`,
+//! `fare_rules.txt` by route), from a `.zip` or a directory.
 //! A missing required file or column fails the import, naming it; a bad row
 //! is skipped and reported with its file, line and field, and the rest of the
 //! feed imports.
@@ -63,6 +64,8 @@ pub struct Stop {
     pub location_type: u8,
     /// `parent_station`.
     pub parent: Option<String>,
+    /// `wheelchair_boarding`: 0 unknown, 1 possible, 2 not possible.
+    pub wheelchair: u8,
 }
 
 /// A route.
@@ -74,6 +77,12 @@ pub struct Route {
     pub name: String,
     /// `route_type` (0 tram, 1 subway, 2 rail, 3 bus, …).
     pub route_type: u16,
+    /// `agency_id` (empty when the feed has one agency and leaves it out).
+    pub agency: String,
+    /// The fare of one ride, in minor units of the feed's currency, from
+    /// `fare_rules.txt` (the cheapest fare naming the route) or else the
+    /// agency's only fare; `None` where the feed gives none.
+    pub fare: Option<i64>,
 }
 
 /// A trip.
@@ -85,6 +94,44 @@ pub struct Trip {
     pub route: u32,
     /// `service_id`.
     pub service: String,
+    /// `wheelchair_accessible`: 0 unknown, 1 yes, 2 no.
+    pub wheelchair: u8,
+    /// `bikes_allowed`: 0 unknown, 1 yes, 2 no.
+    pub bikes: u8,
+}
+
+/// A fare product (`fare_attributes.txt`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fare {
+    /// `fare_id`.
+    pub id: String,
+    /// `price` in minor units (cents, centavos).
+    pub price: i64,
+    /// `currency_type` (ISO 4217).
+    pub currency: String,
+    /// `agency_id` (empty: any).
+    pub agency: String,
+}
+
+/// Parses a price such as `4.7` or `2.50` into minor units (at most two
+/// decimals), without going through floating point.
+pub fn parse_price(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok().filter(|w: &i64| *w >= 0)? };
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+fn flag(rec: &csv::StringRecord, i: Option<usize>) -> u8 {
+    match get(rec, i) {
+        "1" => 1,
+        "2" => 2,
+        _ => 0,
+    }
 }
 
 /// One call of a trip at a stop; times in seconds after midnight of the
@@ -149,6 +196,11 @@ pub struct Feed {
     /// `(from, to, min_transfer_time s)` from `transfers.txt` (type 2, or
     /// types 0/1 with no time).
     pub transfers: Vec<(u32, u32, u32)>,
+    /// Fare products.
+    pub fares: Vec<Fare>,
+    /// The fare of a ride on a route the feed prices nowhere, in minor units;
+    /// set by the city's configuration, not read from the feed.
+    pub default_fare: Option<i64>,
     /// What the import read and skipped.
     pub report: ImportReport,
 }
@@ -304,6 +356,7 @@ impl Feed {
         let mut t = Table::new("stops.txt", &text)?;
         let (id, lat, lon) = (t.require("stop_id")?, t.column("stop_lat"), t.column("stop_lon"));
         let (nm, lt, parent) = (t.column("stop_name"), t.column("location_type"), t.column("parent_station"));
+        let wheelchair = t.column("wheelchair_boarding");
         let mut stop_index: HashMap<String, u32> = HashMap::new();
         let mut bad = Vec::new();
         for (line, rec) in t.rows() {
@@ -350,7 +403,9 @@ impl Feed {
                 continue;
             }
             let parent = Some(get(&rec, parent).to_owned()).filter(|p| !p.is_empty());
-            feed.stops.push(Stop { id: sid, name: get(&rec, nm).to_owned(), pos, location_type, parent });
+            let wheelchair = flag(&rec, wheelchair);
+            let name = get(&rec, nm).to_owned();
+            feed.stops.push(Stop { id: sid, name, pos, location_type, parent, wheelchair });
         }
         feed.counted(&mut t, feed.stops.len(), &mut bad);
 
@@ -363,6 +418,7 @@ impl Feed {
             t.column("route_long_name"),
             t.require("route_type")?,
         );
+        let agency = t.column("agency_id");
         let mut route_index: HashMap<String, u32> = HashMap::new();
         for (line, rec) in t.rows() {
             let Ok(route_type) = get(&rec, Some(rt)).parse::<u16>() else {
@@ -380,7 +436,8 @@ impl Feed {
                 bad.push(err("routes.txt", line, "route_id", format!("{rid:?} appears twice")));
                 continue;
             }
-            feed.routes.push(Route { id: rid, name, route_type });
+            let agency = get(&rec, agency).to_owned();
+            feed.routes.push(Route { id: rid, name, route_type, agency, fare: None });
         }
         feed.counted(&mut t, feed.routes.len(), &mut bad);
 
@@ -388,6 +445,7 @@ impl Feed {
         let text = required(&mut src, "trips.txt")?;
         let mut t = Table::new("trips.txt", &text)?;
         let (rid, sid, tid) = (t.require("route_id")?, t.require("service_id")?, t.require("trip_id")?);
+        let (wheelchair, bikes) = (t.column("wheelchair_accessible"), t.column("bikes_allowed"));
         let mut trip_index: HashMap<String, u32> = HashMap::new();
         for (line, rec) in t.rows() {
             let Some(route) = route_index.get(get(&rec, Some(rid))).copied() else {
@@ -404,7 +462,13 @@ impl Feed {
                 bad.push(err("trips.txt", line, "trip_id", format!("{id:?} appears twice")));
                 continue;
             }
-            feed.trips.push(Trip { id, route, service: get(&rec, Some(sid)).to_owned() });
+            feed.trips.push(Trip {
+                id,
+                route,
+                service: get(&rec, Some(sid)).to_owned(),
+                wheelchair: flag(&rec, wheelchair),
+                bikes: flag(&rec, bikes),
+            });
         }
         feed.counted(&mut t, feed.trips.len(), &mut bad);
 
@@ -602,7 +666,94 @@ impl Feed {
             }
             feed.counted(&mut t, feed.transfers.len(), &mut bad);
         }
+        feed.read_fares(&mut src, &route_index, &mut bad)?;
         Ok(feed)
+    }
+
+    /// `fare_attributes.txt` and `fare_rules.txt`: each route gets the
+    /// cheapest fare whose rule names it (rules by zone are not modelled),
+    /// or else its agency's only fare.
+    fn read_fares(
+        &mut self,
+        src: &mut Source,
+        route_index: &HashMap<String, u32>,
+        bad: &mut Vec<FeedError>,
+    ) -> Result<(), FeedError> {
+        let Some(text) = src.read("fare_attributes.txt")? else {
+            return Ok(());
+        };
+        let mut t = Table::new("fare_attributes.txt", &text)?;
+        let (id, price, currency) = (t.require("fare_id")?, t.require("price")?, t.require("currency_type")?);
+        let agency = t.column("agency_id");
+        let mut fare_index: HashMap<String, usize> = HashMap::new();
+        for (line, rec) in t.rows() {
+            let Some(p) = parse_price(get(&rec, Some(price))) else {
+                bad.push(err(
+                    "fare_attributes.txt",
+                    line,
+                    "price",
+                    format!("{:?} is not a price with at most two decimals", get(&rec, Some(price))),
+                ));
+                continue;
+            };
+            let fid = get(&rec, Some(id)).to_owned();
+            if fare_index.insert(fid.clone(), self.fares.len()).is_some() {
+                bad.push(err("fare_attributes.txt", line, "fare_id", format!("{fid:?} appears twice")));
+                continue;
+            }
+            self.fares.push(Fare {
+                id: fid,
+                price: p,
+                currency: get(&rec, Some(currency)).to_owned(),
+                agency: get(&rec, agency).to_owned(),
+            });
+        }
+        self.counted(&mut t, self.fares.len(), bad);
+        let mut ruled = false;
+        if let Some(text) = src.read("fare_rules.txt")? {
+            let mut t = Table::new("fare_rules.txt", &text)?;
+            let (fid, rid) = (t.require("fare_id")?, t.column("route_id"));
+            let mut n = 0;
+            for (line, rec) in t.rows() {
+                let Some(&f) = fare_index.get(get(&rec, Some(fid))) else {
+                    bad.push(err("fare_rules.txt", line, "fare_id", "is not in fare_attributes.txt"));
+                    continue;
+                };
+                n += 1;
+                let route = get(&rec, rid);
+                if route.is_empty() {
+                    continue;
+                }
+                let Some(&r) = route_index.get(route) else {
+                    bad.push(err(
+                        "fare_rules.txt",
+                        line,
+                        "route_id",
+                        format!("{route:?} is not in routes.txt"),
+                    ));
+                    continue;
+                };
+                ruled = true;
+                let price = self.fares[f].price;
+                let slot = &mut self.routes[r as usize].fare;
+                *slot = Some(slot.map_or(price, |p| p.min(price)));
+            }
+            self.counted(&mut t, n, bad);
+        }
+        for route in &mut self.routes {
+            if route.fare.is_none() && !ruled {
+                let mut fares = self.fares.iter().filter(|f| f.agency.is_empty() || f.agency == route.agency);
+                if let (Some(f), None) = (fares.next(), fares.next()) {
+                    route.fare = Some(f.price);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The fare of a ride on `route`: the feed's, else the configured default.
+    pub fn route_fare(&self, route: u32) -> Option<i64> {
+        self.routes[route as usize].fare.or(self.default_fare)
     }
 
     /// Records a file's row count and its skipped rows, in line order.
@@ -646,5 +797,17 @@ mod tests {
         assert_eq!(weekday(20_261_122), 6);
         assert_eq!(add_days(20_191_231, 1), 20_200_101);
         assert_eq!(add_days(20_200_228, 1), 20_200_229);
+    }
+
+    #[test]
+    fn prices_by_hand() {
+        assert_eq!(parse_price("4.7"), Some(470));
+        assert_eq!(parse_price("2.50"), Some(250));
+        assert_eq!(parse_price("3"), Some(300));
+        assert_eq!(parse_price(".5"), Some(50));
+        assert_eq!(parse_price("1.005"), None);
+        assert_eq!(parse_price("-1"), None);
+        assert_eq!(parse_price("abc"), None);
+        assert_eq!(parse_price(""), None);
     }
 }

@@ -1,7 +1,8 @@
 //! One service day of one or more feeds, laid out for RAPTOR: trips grouped
-//! into patterns (trips that call at the same stops in the same order, never
-//! overtaking one another), the patterns serving each stop, and footpaths
-//! between nearby stops.
+//! into patterns (trips of one route that call at the same stops in the same
+//! order, never overtaking one another), the patterns serving each stop, and
+//! footpaths between nearby stops. The day includes the previous day's trips
+//! still running after midnight, and realtime delays when given.
 
 use crate::gtfs::Feed;
 use omnibus_core::LatLon;
@@ -23,6 +24,8 @@ pub struct TStop {
     pub name: String,
     /// Where.
     pub pos: LatLon,
+    /// `wheelchair_boarding` (0 unknown, 1 yes, 2 no).
+    pub wheelchair: u8,
 }
 
 /// Trips with the same stop sequence, sorted by departure, none overtaking.
@@ -36,6 +39,14 @@ pub struct Pattern {
     pub trips: Vec<String>,
     /// The route's name.
     pub route: String,
+    /// GTFS `route_type`.
+    pub route_type: u16,
+    /// One ride's fare, minor units; `None` where the feed prices nothing.
+    pub fare: Option<u32>,
+    /// Per trip, `wheelchair_accessible` (0 unknown, 1 yes, 2 no).
+    pub wheelchair: Vec<u8>,
+    /// Per trip, `bikes_allowed` (0 unknown, 1 yes, 2 no).
+    pub bikes: Vec<u8>,
 }
 
 impl Pattern {
@@ -73,6 +84,48 @@ pub struct Timetable {
 /// `(stop_sequence, stop, arrival, departure)` of one call.
 type Call = (u32, u32, Option<u32>, Option<u32>);
 
+/// Seconds in a day.
+pub const DAY: u32 = 86_400;
+
+/// Realtime changes to the day's trips, keyed by `feed:trip_id`.
+#[derive(Clone, Debug, Default)]
+pub struct Delays {
+    /// Per trip, `(stop_sequence, arrival delay s, departure delay s)` in
+    /// sequence order: each delay holds from its stop on until the next.
+    pub trips: HashMap<String, Vec<(u32, i32, i32)>>,
+    /// Trips cancelled.
+    pub cancelled: std::collections::HashSet<String>,
+}
+
+impl Delays {
+    /// Applies a trip's delays to its calls (sorted by sequence) and keeps
+    /// the times from going backwards; true when the trip had any.
+    fn apply(&self, id: &str, sequences: &[u32], times: &mut [(u32, u32)]) -> bool {
+        let Some(updates) = self.trips.get(id) else {
+            return false;
+        };
+        let mut next = 0;
+        let mut current: Option<(i32, i32)> = None;
+        for (k, seq) in sequences.iter().enumerate() {
+            while next < updates.len() && updates[next].0 <= *seq {
+                current = Some((updates[next].1, updates[next].2));
+                next += 1;
+            }
+            if let Some((a, d)) = current {
+                let shift = |t: u32, by: i32| (i64::from(t) + i64::from(by)).max(0) as u32;
+                times[k] = (shift(times[k].0, a), shift(times[k].1, d));
+            }
+        }
+        for k in 0..times.len() {
+            if k > 0 {
+                times[k].0 = times[k].0.max(times[k - 1].1);
+            }
+            times[k].1 = times[k].1.max(times[k].0);
+        }
+        true
+    }
+}
+
 /// Fills empty times of a trip by linear interpolation between timed stops.
 fn interpolate(times: &mut [(Option<u32>, Option<u32>)]) -> Option<()> {
     let timed: Vec<usize> = (0..times.len()).filter(|i| times[*i].0.is_some()).collect();
@@ -93,39 +146,56 @@ fn interpolate(times: &mut [(Option<u32>, Option<u32>)]) -> Option<()> {
 
 impl Timetable {
     /// The timetable of `date` (`YYYYMMDD`) over `feeds`: the trips whose
-    /// service runs that day (frequency-based trips expanded), footpaths from
+    /// service runs that day (frequency-based trips expanded), the previous
+    /// day's trips from the first call after midnight, footpaths from
     /// `transfers.txt` and between stops within [`MAX_FOOTPATH_M`].
     pub fn build(feeds: &[Feed], date: u32) -> Timetable {
+        Timetable::build_with(feeds, date, &Delays::default())
+    }
+
+    /// [`Timetable::build`] with realtime `delays` applied to the day's trips.
+    pub fn build_with(feeds: &[Feed], date: u32, delays: &Delays) -> Timetable {
         let mut tt = Timetable::default();
-        let mut by_sequence: HashMap<Vec<u32>, Vec<u32>> = HashMap::new(); // stops -> pattern ids
+        // (stops, feed, route) -> pattern ids
+        let mut by_sequence: HashMap<(Vec<u32>, usize, u32), Vec<u32>> = HashMap::new();
         struct TripRows {
             stops: Vec<u32>,
             times: Vec<(u32, u32)>,
             id: String,
-            route: String,
+            feed: usize,
+            route: u32,
+            wheelchair: u8,
+            bikes: u8,
         }
         let mut all: Vec<TripRows> = Vec::new();
-        for feed in feeds {
+        let yesterday = crate::gtfs::add_days(date, -1);
+        for (fi, feed) in feeds.iter().enumerate() {
             let base = tt.stops.len() as u32;
             tt.stops.extend(feed.stops.iter().map(|s| TStop {
                 id: format!("{}:{}", feed.name, s.id),
                 name: s.name.clone(),
                 pos: s.pos,
+                wheelchair: s.wheelchair,
             }));
             let mut rows: Vec<Vec<Call>> = vec![Vec::new(); feed.trips.len()];
             for st in &feed.stop_times {
                 rows[st.trip as usize].push((st.sequence, st.stop, st.arrival, st.departure));
+            }
+            for calls in &mut rows {
+                calls.sort_by_key(|c| c.0);
             }
             let mut freq: HashMap<u32, Vec<(u32, u32, u32)>> = HashMap::new();
             for f in &feed.frequencies {
                 freq.entry(f.trip).or_default().push((f.start, f.end, f.headway));
             }
             for (t, trip) in feed.trips.iter().enumerate() {
-                if !feed.runs(&trip.service, date) {
+                let today = feed.runs(&trip.service, date);
+                let overnight = feed.runs(&trip.service, yesterday)
+                    && rows[t].iter().any(|c| c.3.or(c.2).is_some_and(|d| d >= DAY));
+                if !today && !overnight {
                     continue;
                 }
-                let mut calls = std::mem::take(&mut rows[t]);
-                calls.sort_by_key(|c| c.0);
+                let calls = &rows[t];
                 let mut times: Vec<(Option<u32>, Option<u32>)> = calls.iter().map(|c| (c.2, c.3)).collect();
                 if calls.len() < 2 || interpolate(&mut times).is_none() {
                     tt.dropped_count += 1;
@@ -144,11 +214,23 @@ impl Timetable {
                     continue;
                 }
                 let stops: Vec<u32> = calls.iter().map(|c| base + c.1).collect();
-                let route = feed.routes[trip.route as usize].name.clone();
-                match freq.get(&(t as u32)) {
-                    None => {
-                        all.push(TripRows { stops, times, id: format!("{}:{}", feed.name, trip.id), route })
-                    }
+                let id = format!("{}:{}", feed.name, trip.id);
+                if delays.cancelled.contains(&id) {
+                    continue;
+                }
+                let sequences: Vec<u32> = calls.iter().map(|c| c.0).collect();
+                let periods = freq.get(&(t as u32));
+                let mut runs: Vec<TripRows> = Vec::new();
+                let row = |stops: Vec<u32>, times: Vec<(u32, u32)>, id: String| TripRows {
+                    stops,
+                    times,
+                    id,
+                    feed: fi,
+                    route: trip.route,
+                    wheelchair: trip.wheelchair,
+                    bikes: trip.bikes,
+                };
+                match periods {
                     Some(periods) => {
                         let first = times[0].1;
                         for &(start, end, headway) in periods {
@@ -156,15 +238,40 @@ impl Timetable {
                             while dep < end {
                                 let shift =
                                     |x: u32| (i64::from(x) - i64::from(first) + i64::from(dep)).max(0) as u32;
-                                all.push(TripRows {
-                                    stops: stops.clone(),
-                                    times: times.iter().map(|(a, d)| (shift(*a), shift(*d))).collect(),
-                                    id: format!("{}:{}@{}", feed.name, trip.id, dep),
-                                    route: route.clone(),
-                                });
+                                runs.push(row(
+                                    stops.clone(),
+                                    times.iter().map(|(a, d)| (shift(*a), shift(*d))).collect(),
+                                    format!("{id}@{dep}"),
+                                ));
                                 dep += headway;
                             }
                         }
+                    }
+                    None => runs.push(row(stops, times, id)),
+                }
+                for mut run in runs {
+                    // Yesterday's run, from its first departure after midnight.
+                    if overnight
+                        && let Some(first) = run.times.iter().position(|t| t.1 >= DAY)
+                        && run.times.len() - first >= 2
+                    {
+                        all.push(TripRows {
+                            stops: run.stops[first..].to_vec(),
+                            times: run.times[first..]
+                                .iter()
+                                .map(|(a, d)| (a.saturating_sub(DAY).min(d - DAY), d - DAY))
+                                .collect(),
+                            id: format!("{}@-1", run.id),
+                            ..row(Vec::new(), Vec::new(), String::new())
+                        });
+                    }
+                    if today {
+                        // Realtime delays apply to today's run of a scheduled trip
+                        // (frequency-based trips are matched by start time: not modelled).
+                        if periods.is_none() {
+                            delays.apply(&run.id, &sequences, &mut run.times);
+                        }
+                        all.push(run);
                     }
                 }
             }
@@ -175,10 +282,18 @@ impl Timetable {
                 }
             }
         }
-        // Patterns: same stops, and no overtaking within a pattern.
-        all.sort_by(|a, b| a.stops.cmp(&b.stops).then(a.times[0].1.cmp(&b.times[0].1)).then(a.id.cmp(&b.id)));
+        // Patterns: one route, same stops, and no overtaking within a pattern.
+        all.sort_by(|a, b| {
+            (a.feed, a.route, &a.stops, a.times[0].1, &a.id).cmp(&(
+                b.feed,
+                b.route,
+                &b.stops,
+                b.times[0].1,
+                &b.id,
+            ))
+        });
         for trip in all {
-            let candidates = by_sequence.entry(trip.stops.clone()).or_default();
+            let candidates = by_sequence.entry((trip.stops.clone(), trip.feed, trip.route)).or_default();
             let fits = |p: &Pattern| {
                 let last = p.trip_count() - 1;
                 (0..p.stops.len()).all(|i| {
@@ -190,9 +305,13 @@ impl Timetable {
             let p = match slot {
                 Some(p) => p,
                 None => {
+                    let feed = &feeds[trip.feed];
+                    let route = &feed.routes[trip.route as usize];
                     tt.patterns.push(Pattern {
                         stops: trip.stops.clone(),
-                        route: trip.route.clone(),
+                        route: route.name.clone(),
+                        route_type: route.route_type,
+                        fare: feed.route_fare(trip.route).and_then(|f| u32::try_from(f).ok()),
                         ..Pattern::default()
                     });
                     let p = (tt.patterns.len() - 1) as u32;
@@ -203,6 +322,8 @@ impl Timetable {
             let pattern = &mut tt.patterns[p as usize];
             pattern.times.extend(&trip.times);
             pattern.trips.push(trip.id);
+            pattern.wheelchair.push(trip.wheelchair);
+            pattern.bikes.push(trip.bikes);
             tt.trip_count += 1;
         }
         tt.stop_patterns = vec![Vec::new(); tt.stops.len()];
@@ -254,6 +375,12 @@ impl Timetable {
                 }
             }
         }
+    }
+
+    /// Each trip's fare (0 where unpriced), numbered as in
+    /// [`Timetable::connections`].
+    pub fn trip_fares(&self) -> Vec<u32> {
+        self.patterns.iter().flat_map(|p| std::iter::repeat_n(p.fare.unwrap_or(0), p.trip_count())).collect()
     }
 
     /// Every `(from, to, departure, arrival, trip)` hop of every trip, for

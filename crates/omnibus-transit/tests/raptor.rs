@@ -5,7 +5,8 @@
 use omnibus_core::LatLon;
 use omnibus_transit::csa;
 use omnibus_transit::gtfs::{Calendar, Feed, Route, Stop, StopTime, Trip};
-use omnibus_transit::{Raptor, Timetable, UNREACHED};
+use omnibus_transit::mcraptor::{Options, Step};
+use omnibus_transit::{Access, Egress, Journey, McRaptor, Raptor, Timetable, UNREACHED};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,11 +26,20 @@ fn random_feed(seed: u64) -> Feed {
             pos: LatLon::new(-30.0 + rng.random_range(0.0..0.018), -51.2 + rng.random_range(0.0..0.02)),
             location_type: 0,
             parent: None,
+            wheelchair: 0,
         });
     }
     feed.calendars.insert("all".into(), Calendar { days: [true; 7], start: 20_200_101, end: 20_301_231 });
     for r in 0..rng.random_range(1..10) {
-        feed.routes.push(Route { id: format!("r{r}"), name: format!("R{r}"), route_type: 3 });
+        // Fares of a few sizes, some routes free: money trades against time.
+        let fare = [None, Some(0), Some(250), Some(470), Some(900)][rng.random_range(0..5)];
+        feed.routes.push(Route {
+            id: format!("r{r}"),
+            name: format!("R{r}"),
+            route_type: 3,
+            agency: String::new(),
+            fare,
+        });
         let len = rng.random_range(2..n_stops.min(12) + 1);
         let mut stops: Vec<u32> = (0..n_stops).collect();
         for i in 0..len as usize {
@@ -40,7 +50,13 @@ fn random_feed(seed: u64) -> Feed {
         let first = rng.random_range(6 * 3_600..8 * 3_600);
         for k in 0..rng.random_range(1..8) {
             let trip = feed.trips.len() as u32;
-            feed.trips.push(Trip { id: format!("r{r}t{k}"), route: r, service: "all".into() });
+            feed.trips.push(Trip {
+                id: format!("r{r}t{k}"),
+                route: r,
+                service: "all".into(),
+                wheelchair: 0,
+                bikes: 0,
+            });
             // Later trips may be faster: overtaking splits patterns.
             let mut t = first + k * rng.random_range(120..900);
             for (seq, stop) in stops.iter().enumerate() {
@@ -110,6 +126,78 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+    #[test]
+    fn mcraptor_pareto_sets_equal_a_multi_criteria_connection_scan(
+        seed in 0u64..1_000_000,
+        at in 6 * 3_600u32..9 * 3_600,
+        paid_access in 0u32..300,
+    ) {
+        let tt = Timetable::build(&[random_feed(seed)], 20_250_101);
+        let connections = tt.connections();
+        let fares = tt.trip_fares();
+        let mut mc = McRaptor::new(&tt);
+        let n = tt.stops.len() as u32;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+        for _ in 0..6 {
+            // A few ways in (one of them dearer and later, like parking) and a few ways out.
+            let access: Vec<Access> = (0..rng.random_range(1..4u32))
+                .map(|tag| Access {
+                    stop: rng.random_range(0..n),
+                    arrival: at + rng.random_range(0..600),
+                    money: if tag == 2 { paid_access } else { 0 },
+                    tag,
+                })
+                .collect();
+            let egress: Vec<Egress> = (0..rng.random_range(1..4u32))
+                .map(|tag| Egress { stop: rng.random_range(0..n), secs: rng.random_range(0..500), money: 0, tag })
+                .collect();
+            for max_trips in [1, 3, 6] {
+                let want = csa::pareto_journeys(&tt, &connections, &fares, &access, &egress, max_trips);
+                let options = Options { max_trips, ..Options::default() };
+                let got = mc.run(&tt, &access, &egress, &options);
+                let criteria: Vec<(u32, u8, u32)> = got.iter().map(Journey::criteria).collect();
+                prop_assert_eq!(&criteria, &want, "access {:?} egress {:?} max {}", access, egress, max_trips);
+                for j in &got {
+                    check_journey(&tt, j, &access, &egress);
+                }
+            }
+        }
+    }
+}
+
+/// A journey's steps are real: it starts at its access, each ride boards
+/// where the traveller is after the access time, the fares add up to its
+/// money and it ends at its egress stop.
+fn check_journey(tt: &Timetable, j: &Journey, access: &[Access], egress: &[Egress]) {
+    let a = access[j.access as usize];
+    let (mut at, mut time, mut money, mut trips) = (a.stop, a.arrival, a.money, 0);
+    for (step, stop, arrival) in &j.steps {
+        match *step {
+            Step::Ride { pattern, trip, board, alight } => {
+                let p = &tt.patterns[pattern as usize];
+                assert_eq!(p.stops[board as usize], at);
+                assert!(p.at(trip as usize, board as usize).1 >= time, "boards a trip already gone");
+                assert!(alight > board);
+                assert_eq!(p.stops[alight as usize], *stop);
+                assert_eq!(p.at(trip as usize, alight as usize).0, *arrival);
+                money += p.fare.unwrap_or(0);
+                trips += 1;
+            }
+            Step::Walk { from, secs } => {
+                assert_eq!(from, at);
+                assert_eq!(time + secs, *arrival);
+            }
+            Step::Access(_) => unreachable!("access is not a step"),
+        }
+        (at, time) = (*stop, *arrival);
+    }
+    let e = egress[j.egress as usize];
+    assert_eq!(e.stop, at);
+    assert_eq!((time + e.secs, trips, money + e.money), j.criteria());
 }
 
 fn sample() -> Feed {
