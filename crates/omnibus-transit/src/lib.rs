@@ -11,6 +11,7 @@ pub mod csa;
 pub mod gtfs;
 pub mod mcraptor;
 pub mod raptor;
+pub mod realtime;
 pub mod timetable;
 
 pub use gtfs::{Feed, FeedError, ImportReport};
