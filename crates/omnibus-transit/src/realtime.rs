@@ -160,6 +160,9 @@ fn epoch_of(date: u32) -> i64 {
     (era * 146_097 + doe - 719_468) * 86_400
 }
 
+/// `(stop_sequence, stop_id, arrival, departure)` of one scheduled call.
+type ScheduledCall<'a> = (u32, &'a str, Option<u32>, Option<u32>);
+
 /// Merges the trip updates of `message` for `feed`'s trips on `date` into
 /// `delays` (a trip's new update replaces its old one). A stop event with an
 /// absolute time is turned into a delay against the schedule, with the
@@ -174,7 +177,7 @@ pub fn apply(
     let mut report = RealtimeReport::default();
     let trips: HashMap<&str, u32> =
         feed.trips.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect();
-    let mut calls: HashMap<u32, Vec<(u32, &str, Option<u32>, Option<u32>)>> = HashMap::new();
+    let mut calls: HashMap<u32, Vec<ScheduledCall<'_>>> = HashMap::new();
     let midnight = epoch_of(date) - i64::from(utc_offset_s);
     for entity in &message.entity {
         let Some(update) = &entity.trip_update else {
