@@ -5,6 +5,7 @@ use crate::matcher::{MapMatcher, MatcherConfig};
 use crate::network::{Bounds, RoadNetwork};
 use crate::osm::{self, OsmError, OsmImport};
 use crate::registry::Registry;
+use crate::streets::StreetGraph;
 use std::path::Path;
 
 /// The bundled sample city: central Porto Alegre, Brazil.
@@ -27,6 +28,8 @@ pub struct City {
     pub registry: Registry,
     /// Where telemetry may come from: the network's box plus [`CITY_MARGIN_M`].
     pub area: Bounds,
+    /// The walk and bike graph.
+    pub streets: StreetGraph,
 }
 
 impl City {
@@ -46,6 +49,6 @@ impl City {
         let registry = Registry::from_osm(&import.network, &import.parking, &import.bike_rental);
         let matcher = MapMatcher::new(&import.network, MatcherConfig::default());
         let area = import.network.bounds().expanded(CITY_MARGIN_M);
-        City { name, network: import.network, matcher, registry, area }
+        City { name, network: import.network, matcher, registry, area, streets: import.streets }
     }
 }

@@ -1,7 +1,8 @@
 //! Omnibus domain model, shared by every service, job and simulator: typed ids
 //! and units, geographic helpers, the road network imported from OpenStreetMap,
-//! map matching, shortest paths, pricing policies, the telemetry registry and the
-//! live city state that the stream job publishes.
+//! map matching, shortest paths, the walk and bike street graph, pricing
+//! policies, the telemetry registry and the live city state that the stream
+//! job publishes.
 
 pub mod city;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod osm;
 pub mod policy;
 pub mod registry;
 pub mod routing;
+pub mod streets;
 pub mod units;
 
 pub use city::City;

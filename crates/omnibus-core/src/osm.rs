@@ -62,6 +62,8 @@ pub struct OsmImport {
     pub parking: Vec<OsmPoi>,
     /// `amenity=bicycle_rental`.
     pub bike_rental: Vec<OsmPoi>,
+    /// The walk and bike graph.
+    pub streets: crate::streets::StreetGraph,
 }
 
 /// A way tagged as parking (`true`) or bike rental, resolved to its centroid
@@ -119,6 +121,7 @@ fn import_reader<R: Read + Send>(reader: R, label: &str) -> Result<OsmImport, Os
         }
     };
     let mut result_ways = Vec::new();
+    let mut street_ways = Vec::new();
     ElementReader::new(reader)
         .for_each(|element| match element {
             Element::Node(n) => on_node(n.id(), LatLon::new(n.lat(), n.lon()), &mut n.tags()),
@@ -135,6 +138,9 @@ fn import_reader<R: Read + Send>(reader: R, label: &str) -> Result<OsmImport, Os
                         tags.get("name").map(|s| (*s).to_owned()),
                     )),
                     _ => {}
+                }
+                if let Some(way) = crate::streets::street_way(refs.clone(), &tags) {
+                    street_ways.push(way);
                 }
                 if let Some(way) = drivable_way(w.id(), refs, &tags) {
                     result_ways.push(way);
@@ -166,7 +172,8 @@ fn import_reader<R: Read + Send>(reader: R, label: &str) -> Result<OsmImport, Os
     if network.segments().is_empty() {
         return Err(OsmError::Empty { path: label.to_owned() });
     }
-    Ok(OsmImport { network, parking, bike_rental })
+    let streets = crate::streets::StreetGraph::build(&street_ways, &coords);
+    Ok(OsmImport { network, parking, bike_rental, streets })
 }
 
 fn drivable_way(id: i64, refs: Vec<i64>, tags: &HashMap<&str, &str>) -> Option<RawWay> {
