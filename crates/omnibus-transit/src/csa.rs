@@ -4,7 +4,8 @@
 //! from its earliest arrival by any means, and each improvement of the former
 //! relaxes the stop's footpaths (one walk between trips, never two).
 //! Connections that depart at the same second are scanned until nothing
-//! changes, so zero-minute hops are handled whatever their order.
+//! changes, so zero-minute hops are handled whatever their order; a trip is
+//! ridden only from the hop where it was boarded on.
 
 use crate::raptor::UNREACHED;
 use crate::timetable::Timetable;
@@ -22,6 +23,8 @@ pub struct Connection {
     pub arrival: u32,
     /// Trip number.
     pub trip: u32,
+    /// The hop's position in its trip (0: first hop).
+    pub hop: u32,
 }
 
 /// Arrivals at every stop after leaving `origin` at `departure` on foot only.
@@ -46,7 +49,8 @@ fn scan(
 ) {
     let mut ride = vec![UNREACHED; arr.len()];
     let trips = connections.iter().map(|c| c.trip as usize + 1).max().unwrap_or(0);
-    let mut boarded = vec![false; trips];
+    // Per trip, the first hop it was boarded at (`u32::MAX`: not boarded).
+    let mut boarded = vec![u32::MAX; trips];
     let mut i = connections.partition_point(|c| c.departure < departure);
     while i < connections.len() {
         let t = connections[i].departure;
@@ -55,11 +59,11 @@ fn scan(
             let mut changed = false;
             for c in &connections[i..end] {
                 let ready = boarding.map_or(arr[c.from as usize], |b| b[c.from as usize]);
-                if !boarded[c.trip as usize] && ready <= c.departure {
-                    boarded[c.trip as usize] = true;
+                if c.hop < boarded[c.trip as usize] && ready <= c.departure {
+                    boarded[c.trip as usize] = c.hop;
                     changed = true;
                 }
-                if boarded[c.trip as usize] && c.arrival < ride[c.to as usize] {
+                if boarded[c.trip as usize] <= c.hop && c.arrival < ride[c.to as usize] {
                     ride[c.to as usize] = c.arrival;
                     arr[c.to as usize] = arr[c.to as usize].min(c.arrival);
                     changed = true;
@@ -122,8 +126,8 @@ fn pareto_insert<T: Copy + PartialOrd>(set: &mut Vec<T>, x: T, covers: impl Fn(&
 /// `access` stops to the destination through the `egress` stops (money: the
 /// access's, each boarding's fare from `trip_fares`, the egress's), with at
 /// most `max_trips` trips: a connection scan that keeps, per stop, every
-/// label no other beats on all three, and per trip every `(trips, money)` it
-/// was boarded with. The oracle for McRAPTOR; journeys end by vehicle at an
+/// label no other beats on all three, and per trip every `(trips, money,
+/// hop)` it was boarded with (a label rides on from its hop only). The oracle for McRAPTOR; journeys end by vehicle at an
 /// egress stop, as McRAPTOR's do.
 pub fn pareto_journeys(
     tt: &Timetable,
@@ -135,11 +139,11 @@ pub fn pareto_journeys(
 ) -> Vec<(u32, u8, u32)> {
     type L = (u32, u8, u32);
     let all3 = |a: &L, b: &L| a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2;
-    let both = |a: &(u8, u32), b: &(u8, u32)| a.0 <= b.0 && a.1 <= b.1;
+    let on = |a: &(u8, u32, u32), b: &(u8, u32, u32)| a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2;
     let n = tt.stops.len();
     let mut ready: Vec<Vec<L>> = vec![Vec::new(); n];
     let mut ride: Vec<Vec<L>> = vec![Vec::new(); n];
-    let mut onboard: Vec<Vec<(u8, u32)>> = vec![Vec::new(); trip_fares.len()];
+    let mut onboard: Vec<Vec<(u8, u32, u32)>> = vec![Vec::new(); trip_fares.len()];
     let mut target: Vec<L> = Vec::new();
     for a in access {
         pareto_insert(&mut ready[a.stop as usize], (a.arrival, 0, a.money), all3);
@@ -155,10 +159,13 @@ pub fn pareto_journeys(
                 let fare = trip_fares[c.trip as usize];
                 for (a, k, m) in ready[c.from as usize].clone() {
                     if a <= c.departure && (k as usize) < max_trips {
-                        changed |= pareto_insert(&mut onboard[c.trip as usize], (k + 1, m + fare), both);
+                        changed |= pareto_insert(&mut onboard[c.trip as usize], (k + 1, m + fare, c.hop), on);
                     }
                 }
-                for (k, m) in onboard[c.trip as usize].clone() {
+                for (k, m, hop) in onboard[c.trip as usize].clone() {
+                    if hop > c.hop {
+                        continue;
+                    }
                     let label = (c.arrival, k, m);
                     if !pareto_insert(&mut ride[c.to as usize], label, all3) {
                         continue;

@@ -251,12 +251,13 @@ pub fn add_days(date: u32, days: i64) -> u32 {
     (y * 10_000 + m * 100 + d) as u32
 }
 
-enum Source {
+enum Source<'a> {
     Dir(std::path::PathBuf),
     Zip(zip::ZipArchive<std::fs::File>),
+    Bytes(zip::ZipArchive<std::io::Cursor<&'a [u8]>>),
 }
 
-impl Source {
+impl Source<'_> {
     fn read(&mut self, file: &str) -> Result<Option<String>, FeedError> {
         let mut text = String::new();
         match self {
@@ -269,16 +270,35 @@ impl Source {
                     .and_then(|mut f| f.read_to_string(&mut text))
                     .map_err(|e| err(file, 0, "file", e.to_string()))?;
             }
-            Source::Zip(z) => match z.by_name(file) {
-                Ok(mut f) => {
-                    f.read_to_string(&mut text).map_err(|e| err(file, 0, "file", e.to_string()))?;
+            Source::Zip(z) => {
+                if !read_zipped(z, file, &mut text)? {
+                    return Ok(None);
                 }
-                Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-                Err(e) => return Err(err(file, 0, "file", e.to_string())),
-            },
+            }
+            Source::Bytes(z) => {
+                if !read_zipped(z, file, &mut text)? {
+                    return Ok(None);
+                }
+            }
         }
         // A UTF-8 byte-order mark is common in the wild.
         Ok(Some(text.trim_start_matches('\u{feff}').to_owned()))
+    }
+}
+
+/// Reads `file` from a zip archive into `text`; false when it is not there.
+fn read_zipped<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    file: &str,
+    text: &mut String,
+) -> Result<bool, FeedError> {
+    match archive.by_name(file) {
+        Ok(mut f) => {
+            f.read_to_string(text).map_err(|e| err(file, 0, "file", e.to_string()))?;
+            Ok(true)
+        }
+        Err(zip::result::ZipError::FileNotFound) => Ok(false),
+        Err(e) => Err(err(file, 0, "file", e.to_string())),
     }
 }
 
@@ -346,7 +366,14 @@ impl Feed {
         Feed::from_source(source, name)
     }
 
-    fn from_source(mut src: Source, name: &str) -> Result<Feed, FeedError> {
+    /// Imports a zipped feed held in memory; `label` names it in errors.
+    pub fn from_zip_bytes(bytes: &[u8], name: &str, label: &str) -> Result<Feed, FeedError> {
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| err(label, 0, "file", format!("not a zip: {e}")))?;
+        Feed::from_source(Source::Bytes(archive), name)
+    }
+
+    fn from_source(mut src: Source<'_>, name: &str) -> Result<Feed, FeedError> {
         let mut feed = Feed { name: name.to_owned(), ..Feed::default() };
         let required = |src: &mut Source, file: &str| {
             src.read(file)?.ok_or_else(|| err(file, 0, "file", "required file is missing"))
@@ -675,7 +702,7 @@ impl Feed {
     /// or else its agency's only fare.
     fn read_fares(
         &mut self,
-        src: &mut Source,
+        src: &mut Source<'_>,
         route_index: &HashMap<String, u32>,
         bad: &mut Vec<FeedError>,
     ) -> Result<(), FeedError> {

@@ -79,6 +79,8 @@ pub struct Timetable {
     pub dropped: Vec<String>,
     /// Trips kept.
     pub trip_count: usize,
+    /// `(from, to, seconds)` from the feeds' `transfers.txt`.
+    pub file_transfers: Vec<(u32, u32, u32)>,
 }
 
 /// `(stop_sequence, stop, arrival, departure)` of one call.
@@ -277,8 +279,7 @@ impl Timetable {
             }
             for (from, to, secs) in &feed.transfers {
                 if from != to {
-                    tt.footpaths.resize(tt.stops.len(), Vec::new());
-                    tt.footpaths[(base + from) as usize].push((base + to, *secs));
+                    tt.file_transfers.push((base + from, base + to, *secs));
                 }
             }
         }
@@ -332,13 +333,35 @@ impl Timetable {
                 tt.stop_patterns[*s as usize].push((p as u32, i as u32));
             }
         }
-        tt.footpaths.resize(tt.stops.len(), Vec::new());
+        tt.footpaths = vec![Vec::new(); tt.stops.len()];
         tt.add_walking_footpaths();
-        for f in &mut tt.footpaths {
+        tt.add_file_transfers();
+        tt
+    }
+
+    /// Adds the feeds' transfers to the footpaths and keeps, per pair of
+    /// stops, the shortest.
+    fn add_file_transfers(&mut self) {
+        for &(from, to, secs) in &self.file_transfers {
+            self.footpaths[from as usize].push((to, secs));
+        }
+        for f in &mut self.footpaths {
             f.sort_unstable();
             f.dedup_by_key(|(to, _)| *to);
         }
-        tt
+    }
+
+    /// Replaces the straight-line footpaths of the stops given a walk on the
+    /// street graph (`walks[stop]`: `(to, seconds)`; `None` keeps the stop's
+    /// straight-line footpaths, for stops off the street map). The feeds'
+    /// transfers are kept.
+    pub fn set_street_footpaths(&mut self, walks: Vec<Option<Vec<(u32, u32)>>>) {
+        for (stop, walk) in walks.into_iter().enumerate() {
+            if let Some(w) = walk {
+                self.footpaths[stop] = w.into_iter().filter(|(to, _)| *to as usize != stop).collect();
+            }
+        }
+        self.add_file_transfers();
     }
 
     /// Footpaths between stops within [`MAX_FOOTPATH_M`] of each other, found
@@ -397,6 +420,7 @@ impl Timetable {
                         departure: p.at(t, i - 1).1,
                         arrival: p.at(t, i).0,
                         trip,
+                        hop: i as u32 - 1,
                     });
                 }
                 trip += 1;
