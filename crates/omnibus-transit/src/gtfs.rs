@@ -237,6 +237,11 @@ fn days_from_civil(date: u32) -> i64 {
     era * 146_097 + doe - 719_468 + 3
 }
 
+/// Days from 1 January 1970 to `date` (`YYYYMMDD`).
+pub fn day_number(date: u32) -> i64 {
+    days_from_civil(date) - 3
+}
+
 /// The date `days` after `date`.
 pub fn add_days(date: u32, days: i64) -> u32 {
     let z = days_from_civil(date) - 3 + days + 719_468;

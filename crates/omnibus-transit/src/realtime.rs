@@ -151,13 +151,7 @@ impl RealtimeReport {
 
 /// Seconds since the epoch of midnight UTC starting `date` (`YYYYMMDD`).
 fn epoch_of(date: u32) -> i64 {
-    let (y, m, d) = (i64::from(date / 10_000), i64::from(date / 100 % 100), i64::from(date % 100));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) * 86_400
+    crate::gtfs::day_number(date) * 86_400
 }
 
 /// `(stop_sequence, stop_id, arrival, departure)` of one scheduled call.

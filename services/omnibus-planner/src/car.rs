@@ -285,7 +285,14 @@ mod tests {
         let network = RoadNetwork::new(nodes, segments);
         let matcher = MapMatcher::new(&network, MatcherConfig::default());
         let area = network.bounds().expanded(500.0);
-        Arc::new(City { name: "Square".into(), network, matcher, registry: Registry::default(), area, streets: Default::default() })
+        Arc::new(City {
+            name: "Square".into(),
+            network,
+            matcher,
+            registry: Registry::default(),
+            area,
+            streets: Default::default(),
+        })
     }
 
     fn set(live: &LiveCity, seg: SegmentId, speed: Option<f64>, price: i64) {
@@ -419,8 +426,14 @@ mod tests {
         let network = RoadNetwork::new(nodes, segments);
         let matcher = MapMatcher::new(&network, MatcherConfig::default());
         let area = network.bounds();
-        let city =
-            Arc::new(City { name: "Corners".into(), network, matcher, registry: Registry::default(), area, streets: Default::default() });
+        let city = Arc::new(City {
+            name: "Corners".into(),
+            network,
+            matcher,
+            registry: Registry::default(),
+            area,
+            streets: Default::default(),
+        });
         let planner = CarPlanner::new(city, live());
         let middle = LatLon::new(-30.05, -51.2);
         let err = planner.plan_car(LatLon::new(-30.10, -51.30), middle, EventTime(0), 0).unwrap_err();

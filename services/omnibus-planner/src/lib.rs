@@ -8,8 +8,11 @@
 //! serves that, with health checking and reflection, on a listener.
 
 mod car;
+pub mod co2;
 mod error;
+pub mod journey;
 mod service;
+pub mod transit;
 
 pub use car::{
     CarItinerary, CarPlanner, DEFAULT_VALUE_OF_TIME_CENTS_PER_HOUR, MAX_SNAP_DISTANCE_M, MIN_SPEED_MPS,
