@@ -22,6 +22,7 @@ fn plan_request(from: LatLon, to: LatLon, at: EventTime) -> PlanRequest {
         depart_at_ms: at.0,
         modes: vec![Mode::Car as i32],
         value_of_time_cents_per_hour: 0,
+        ..PlanRequest::default()
     }
 }
 

@@ -43,6 +43,7 @@ async fn a_replica_mirrors_prices_and_forwards_policy_changes() {
         depart_at_ms: at.0,
         modes: vec![Mode::Car as i32],
         value_of_time_cents_per_hour: 1_000_000,
+        ..PlanRequest::default()
     };
     let before = planner.plan(request(T0)).await.unwrap().into_inner().itineraries.remove(0);
 

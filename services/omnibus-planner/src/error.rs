@@ -44,7 +44,7 @@ pub enum PlanError {
         max_m: f64,
     },
     /// A travel mode was asked for that the planner cannot plan yet.
-    #[error("modes: {mode} is not supported yet; only MODE_CAR")]
+    #[error("modes: {mode} is not served here: this planner has no transit network and plans MODE_CAR only")]
     UnsupportedMode {
         /// The mode's wire name (`MODE_TRANSIT`).
         mode: &'static str,
@@ -123,7 +123,10 @@ mod tests {
         let e = PlanError::TooFarFromRoad { field: "origin", distance_m: 1234.4, max_m: 1000.0 };
         assert_eq!(e.to_string(), "origin: 1234 m from the nearest road; at most 1000 m is allowed");
         let e = PlanError::UnsupportedMode { mode: "MODE_TRANSIT" };
-        assert_eq!(e.to_string(), "modes: MODE_TRANSIT is not supported yet; only MODE_CAR");
+        assert_eq!(
+            e.to_string(),
+            "modes: MODE_TRANSIT is not served here: this planner has no transit network and plans MODE_CAR only"
+        );
     }
 
     #[test]

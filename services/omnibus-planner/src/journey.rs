@@ -439,18 +439,8 @@ impl JourneyPlanner {
     }
 
     fn snap(&self, field: &'static str, pos: LatLon, mode: StreetMode) -> Result<(u32, f64), PlanError> {
-        if !pos.lat.is_finite() || !pos.lon.is_finite() || pos.lat.abs() > 90.0 || pos.lon.abs() > 180.0 {
-            return Err(PlanError::invalid(field, format!("({}, {}) is not a position", pos.lat, pos.lon)));
-        }
-        if !self.car.city.area.contains(pos) {
-            return Err(PlanError::OutsideArea {
-                field,
-                lat: pos.lat,
-                lon: pos.lon,
-                city: self.car.city.name.clone(),
-                distance_m: f64::NAN,
-            });
-        }
+        // The car planner's checks: a real position, inside the city, near a road.
+        self.car.snap(field, pos)?;
         self.streets().nearest(pos, mode, MAX_STREET_SNAP_M).ok_or(PlanError::TooFarFromRoad {
             field,
             distance_m: MAX_STREET_SNAP_M,

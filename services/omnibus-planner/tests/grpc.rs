@@ -95,6 +95,7 @@ fn request(origin: LatLon, destination: LatLon) -> PlanRequest {
         depart_at_ms: 0,
         modes: vec![],
         value_of_time_cents_per_hour: 0,
+        ..PlanRequest::default()
     }
 }
 

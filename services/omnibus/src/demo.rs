@@ -141,6 +141,7 @@ fn plan_request(from: LatLon, to: LatLon, at: EventTime, value_of_time: i64) -> 
         depart_at_ms: at.0,
         modes: vec![Mode::Car as i32],
         value_of_time_cents_per_hour: value_of_time,
+        ..PlanRequest::default()
     }
 }
 

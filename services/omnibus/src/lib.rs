@@ -22,7 +22,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{info, warn};
 
 /// A running set of services.
 #[derive(Debug)]
@@ -122,14 +122,26 @@ impl Platform {
                     );
                     tokio::spawn(omnibus_lr::run(listener, signal, service))
                 }
-                Service::Planner => tokio::spawn(omnibus_planner::run(
-                    listener,
-                    signal,
-                    PlannerService::new(
-                        omnibus_planner::CarPlanner::new(city.clone(), live.clone()),
-                        clock.clone(),
-                    ),
-                )),
+                Service::Planner => {
+                    let car = omnibus_planner::CarPlanner::new(city.clone(), live.clone());
+                    // The bundled city comes with its bus and metro feeds.
+                    let service = if config.city.osm_pbf.is_none() {
+                        let (car2, city2) = (car.clone(), city.clone());
+                        PlannerService::with_journeys_loading(car, clock.clone(), move || {
+                            let transit = omnibus_planner::transit::TransitNetwork::porto_alegre(&city2)
+                                .map_err(|error| warn!(%error, "Bundled transit feeds failed to import."))
+                                .ok()
+                                .map(Arc::new);
+                            omnibus_planner::journey::JourneyPlanner::new(car2, transit)
+                        })
+                    } else {
+                        PlannerService::with_journeys(
+                            omnibus_planner::journey::JourneyPlanner::new(car, None),
+                            clock.clone(),
+                        )
+                    };
+                    tokio::spawn(omnibus_planner::run(listener, signal, service))
+                }
             };
             info!(%service, addr = %local, "Service listening.");
             platform.addrs.push((*service, local));

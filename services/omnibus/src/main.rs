@@ -1,6 +1,7 @@
 //! `omnibus`: run the demo, serve the services, or check a configuration.
 
 mod demo;
+mod plan_cmd;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -27,6 +28,10 @@ enum Command {
     /// the platform saw: telemetry rates, congested roads, tolls, and a journey
     /// planned before and after congestion set in. Needs no server.
     Demo(demo::DemoArgs),
+    /// Plan a journey (walk, bike, bike-share, transit, car, park-and-ride,
+    /// bike-and-ride) and print the itineraries as a table. Example:
+    /// `omnibus plan --from=-30.0277,-51.2287 --to=-30.0600,-51.1750 --at 2019-05-07T13:00`
+    Plan(plan_cmd::PlanArgs),
     /// Run services with a TOML configuration (see config/omnibus.toml).
     /// Services named here run in one process and share one live state.
     Serve {
@@ -55,12 +60,14 @@ fn load_city(config: &Config) -> anyhow::Result<City> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        let default = if matches!(cli.command, Command::Demo(_)) { "warn" } else { "info" };
+        let default =
+            if matches!(cli.command, Command::Demo(_) | Command::Plan(_)) { "warn" } else { "info" };
         tracing_subscriber::EnvFilter::new(default)
     });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
+        Command::Plan(args) => plan_cmd::run(args).await,
         Command::Serve { services, config } => {
             let mut config = match config {
                 Some(path) => Config::load(&path)?,
