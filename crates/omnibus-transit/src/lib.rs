@@ -7,6 +7,7 @@
 //! ([`mcraptor`]), and a plain connection scan ([`csa`], also per trip count
 //! and over all three criteria) that tests hold both to.
 
+pub mod bench;
 pub mod csa;
 pub mod gtfs;
 pub mod mcraptor;

@@ -6,6 +6,7 @@
 //!
 //! Usage: `transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...`
 
+use omnibus_transit::bench::{peak_rss_mib, percentile};
 use omnibus_transit::{Feed, Raptor, Timetable, UNREACHED, csa};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,21 +14,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
-        .map_or(0.0, |kib| kib / 1_024.0)
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
 
 /// The weekday on which the most trips run, over the feeds' calendars.
 fn busiest_day(feeds: &[Feed]) -> u32 {

@@ -13,26 +13,12 @@ use omnibus_core::{City, EventTime, LatLon};
 use omnibus_planner::CarPlanner;
 use omnibus_planner::journey::{JourneyPlanner, JourneyRequest, Modes, Preferences};
 use omnibus_planner::transit::TransitNetwork;
+use omnibus_transit::bench::{peak_rss_mib, percentile};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
-        .map_or(0.0, |kib| kib / 1_024.0)
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
 
 /// 00:00 on Tuesday 7 May 2019 in Porto Alegre (UTC−3), in ms.
 const MIDNIGHT_MS: i64 = 1_557_198_000_000;
