@@ -17,7 +17,8 @@ use tracing::info;
 pub const PORTO_ALEGRE_BUS_GTFS: &[u8] = include_bytes!("../../../data/porto-alegre/poa_eptc_gtfs.zip");
 /// The bundled Porto Alegre metro-rail feed (Trensurb, 2019).
 pub const PORTO_ALEGRE_RAIL_GTFS: &[u8] = include_bytes!("../../../data/porto-alegre/poa_trensurb_gtfs.zip");
-/// Trensurb's single fare in 2019, centavos (its feed has no fares).
+/// Trensurb's flat fare, centavos: its feed has no fares, so the value comes from the
+/// fare table published with the same sample data (`fares_poa.zip`, RAIL R$ 4.50).
 pub const TRENSURB_FARE_CENTAVOS: i64 = 450;
 /// Porto Alegre's offset from UTC (Brasília time, no daylight saving since 2019).
 pub const PORTO_ALEGRE_UTC_OFFSET_S: i32 = -3 * 3_600;
