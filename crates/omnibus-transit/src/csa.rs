@@ -37,6 +37,19 @@ fn start(tt: &Timetable, origin: u32, departure: u32) -> Vec<u32> {
     arr
 }
 
+/// Scans the connections departing at or after `departure` in order,
+/// calling `relax` on each group that departs in the same second until it
+/// reports no change (so zero-minute hops are handled whatever their order).
+fn scan_groups(connections: &[Connection], departure: u32, mut relax: impl FnMut(&[Connection]) -> bool) {
+    let mut i = connections.partition_point(|c| c.departure < departure);
+    while i < connections.len() {
+        let t = connections[i].departure;
+        let end = i + connections[i..].partition_point(|c| c.departure == t);
+        while relax(&connections[i..end]) {}
+        i = end;
+    }
+}
+
 /// One scan of the connections departing at or after `departure`, improving
 /// `arr`. A trip is boarded where `boarding` (the scan's own arrivals when
 /// `None`) reached its stop in time.
@@ -51,33 +64,25 @@ fn scan(
     let trips = connections.iter().map(|c| c.trip as usize + 1).max().unwrap_or(0);
     // Per trip, the first hop it was boarded at (`u32::MAX`: not boarded).
     let mut boarded = vec![u32::MAX; trips];
-    let mut i = connections.partition_point(|c| c.departure < departure);
-    while i < connections.len() {
-        let t = connections[i].departure;
-        let end = i + connections[i..].partition_point(|c| c.departure == t);
-        loop {
-            let mut changed = false;
-            for c in &connections[i..end] {
-                let ready = boarding.map_or(arr[c.from as usize], |b| b[c.from as usize]);
-                if c.hop < boarded[c.trip as usize] && ready <= c.departure {
-                    boarded[c.trip as usize] = c.hop;
-                    changed = true;
-                }
-                if boarded[c.trip as usize] <= c.hop && c.arrival < ride[c.to as usize] {
-                    ride[c.to as usize] = c.arrival;
-                    arr[c.to as usize] = arr[c.to as usize].min(c.arrival);
-                    changed = true;
-                    for &(to, secs) in &tt.footpaths[c.to as usize] {
-                        arr[to as usize] = arr[to as usize].min(c.arrival + secs);
-                    }
-                }
+    scan_groups(connections, departure, |group| {
+        let mut changed = false;
+        for c in group {
+            let ready = boarding.map_or(arr[c.from as usize], |b| b[c.from as usize]);
+            if c.hop < boarded[c.trip as usize] && ready <= c.departure {
+                boarded[c.trip as usize] = c.hop;
+                changed = true;
             }
-            if !changed {
-                break;
+            if boarded[c.trip as usize] <= c.hop && c.arrival < ride[c.to as usize] {
+                ride[c.to as usize] = c.arrival;
+                arr[c.to as usize] = arr[c.to as usize].min(c.arrival);
+                changed = true;
+                for &(to, secs) in &tt.footpaths[c.to as usize] {
+                    arr[to as usize] = arr[to as usize].min(c.arrival + secs);
+                }
             }
         }
-        i = end;
-    }
+        changed
+    });
 }
 
 /// Earliest arrival at every stop from `origin` leaving at `departure`.
@@ -149,43 +154,35 @@ pub fn pareto_journeys(
         pareto_insert(&mut ready[a.stop as usize], (a.arrival, 0, a.money), all3);
     }
     let start = access.iter().map(|a| a.arrival).min().unwrap_or(u32::MAX);
-    let mut i = connections.partition_point(|c| c.departure < start);
-    while i < connections.len() {
-        let t = connections[i].departure;
-        let end = i + connections[i..].partition_point(|c| c.departure == t);
-        loop {
-            let mut changed = false;
-            for c in &connections[i..end] {
-                let fare = trip_fares[c.trip as usize];
-                for (a, k, m) in ready[c.from as usize].clone() {
-                    if a <= c.departure && (k as usize) < max_trips {
-                        changed |= pareto_insert(&mut onboard[c.trip as usize], (k + 1, m + fare, c.hop), on);
-                    }
-                }
-                for (k, m, hop) in onboard[c.trip as usize].clone() {
-                    if hop > c.hop {
-                        continue;
-                    }
-                    let label = (c.arrival, k, m);
-                    if !pareto_insert(&mut ride[c.to as usize], label, all3) {
-                        continue;
-                    }
-                    changed = true;
-                    pareto_insert(&mut ready[c.to as usize], label, all3);
-                    for &(to, secs) in &tt.footpaths[c.to as usize] {
-                        pareto_insert(&mut ready[to as usize], (c.arrival + secs, k, m), all3);
-                    }
-                    for e in egress.iter().filter(|e| e.stop == c.to) {
-                        pareto_insert(&mut target, (c.arrival + e.secs, k, m + e.money), all3);
-                    }
+    scan_groups(connections, start, |group| {
+        let mut changed = false;
+        for c in group {
+            let fare = trip_fares[c.trip as usize];
+            for (a, k, m) in ready[c.from as usize].clone() {
+                if a <= c.departure && (k as usize) < max_trips {
+                    changed |= pareto_insert(&mut onboard[c.trip as usize], (k + 1, m + fare, c.hop), on);
                 }
             }
-            if !changed {
-                break;
+            for (k, m, hop) in onboard[c.trip as usize].clone() {
+                if hop > c.hop {
+                    continue;
+                }
+                let label = (c.arrival, k, m);
+                if !pareto_insert(&mut ride[c.to as usize], label, all3) {
+                    continue;
+                }
+                changed = true;
+                pareto_insert(&mut ready[c.to as usize], label, all3);
+                for &(to, secs) in &tt.footpaths[c.to as usize] {
+                    pareto_insert(&mut ready[to as usize], (c.arrival + secs, k, m), all3);
+                }
+                for e in egress.iter().filter(|e| e.stop == c.to) {
+                    pareto_insert(&mut target, (c.arrival + e.secs, k, m + e.money), all3);
+                }
             }
         }
-        i = end;
-    }
+        changed
+    });
     target.sort_unstable();
     target
 }

@@ -372,8 +372,6 @@ pub struct JourneyPlanner {
     pub bike_share: BikeSharePrices,
     stations: Arc<Vec<Place>>,
     parking: Arc<Vec<Place>>,
-    /// Per stop, its nearest bike node.
-    stop_bike_nodes: Arc<Vec<Option<(u32, f64)>>>,
 }
 
 /// Street search state reused by every query on a thread.
@@ -416,21 +414,12 @@ impl JourneyPlanner {
         };
         let stations = car.city.registry.bike_stations.iter().map(|(id, s)| place(id, s)).collect();
         let parking = car.city.registry.parking.iter().map(|(id, s)| place(id, s)).collect();
-        let stop_bike_nodes = transit.as_ref().map_or_else(Vec::new, |t| {
-            let tt = t.day(t.service_range.0);
-            tt.timetable
-                .stops
-                .iter()
-                .map(|s| streets.nearest(s.pos, StreetMode::Bike, crate::transit::MAX_STOP_CONNECTOR_M))
-                .collect()
-        });
         JourneyPlanner {
             car,
             transit,
             bike_share: BikeSharePrices::default(),
             stations: Arc::new(stations),
             parking: Arc::new(parking),
-            stop_bike_nodes: Arc::new(stop_bike_nodes),
         }
     }
 
@@ -750,7 +739,7 @@ impl JourneyPlanner {
             }
         }
         if modes.bike_and_ride && can_bike {
-            for (stop, n) in self.stop_bike_nodes.iter().enumerate() {
+            for (stop, n) in transit.stop_bike_nodes.iter().enumerate() {
                 if let Some((node, c)) = *n
                     && let Some(secs) = s.bike.secs(node)
                 {
@@ -762,6 +751,7 @@ impl JourneyPlanner {
         // Park-and-ride: the facilities near stops that lie most on the way.
         let mut drives: Vec<(usize, CarItinerary)> = Vec::new();
         if modes.park_and_ride {
+            let vot = value_of_time(prefs.value_of_time_cents_per_hour)?;
             let direct = request.origin.distance_m(request.destination);
             let mut candidates: Vec<(f64, usize)> = self
                 .parking
@@ -774,7 +764,6 @@ impl JourneyPlanner {
             candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
             for &(_, k) in candidates.iter().take(PARK_AND_RIDE_TRIED) {
                 let p = &self.parking[k];
-                let vot = value_of_time(prefs.value_of_time_cents_per_hour)?;
                 let Ok(drive) = self.car.plan_car(request.origin, p.pos, request.depart, vot) else {
                     continue;
                 };
@@ -852,7 +841,7 @@ impl JourneyPlanner {
                 );
             }
             1 => {
-                let node = self.stop_bike_nodes[a.stop as usize].map_or(0, |n| n.0);
+                let node = transit.and_then(|t| t.stop_bike_nodes[a.stop as usize]).map_or(0, |n| n.0);
                 let pts = self.path_points(request.origin, &s.bike.path(node), stop_pos(a.stop));
                 legs.push(
                     Leg::new(LegMode::Bike, request.depart, at(a.arrival), "origin", &first)

@@ -51,6 +51,8 @@ pub struct TransitNetwork {
     /// Per stop (timetable numbering), its walk node and the straight-line
     /// distance to it; `None` for stops off the street map.
     pub stop_nodes: Vec<Option<(u32, f64)>>,
+    /// Per stop, its bike node and the distance to it.
+    pub stop_bike_nodes: Vec<Option<(u32, f64)>>,
     street_footpaths: Vec<Option<Vec<(u32, u32)>>>,
     /// First and last dates all feeds cover.
     pub service_range: (u32, u32),
@@ -68,6 +70,11 @@ impl TransitNetwork {
             .stops
             .iter()
             .map(|s| streets.nearest(s.pos, StreetMode::Walk, MAX_STOP_CONNECTOR_M))
+            .collect();
+        let stop_bike_nodes = empty
+            .stops
+            .iter()
+            .map(|s| streets.nearest(s.pos, StreetMode::Bike, MAX_STOP_CONNECTOR_M))
             .collect();
         let mut at_node: HashMap<u32, Vec<u32>> = HashMap::new();
         for (stop, n) in stop_nodes.iter().enumerate() {
@@ -125,6 +132,7 @@ impl TransitNetwork {
             feeds,
             utc_offset_s,
             stop_nodes,
+            stop_bike_nodes,
             street_footpaths,
             service_range: (first, last),
             delays: RwLock::new(Delays::default()),
