@@ -29,7 +29,7 @@ mod tests;
 pub use cch::Cch;
 pub use dijkstra::dijkstra;
 pub use metric::Metric;
-pub use query::Query;
+pub use query::{Query, Searcher};
 
 /// Weight of a closed arc (`u32::MAX`): the arc is never used.
 pub const INFINITY: u32 = u32::MAX;

@@ -6,30 +6,12 @@ use crate::NO_NODE;
 use crate::cch::Cch;
 use crate::metric::{MIDDLE, Metric, UNREACHABLE};
 
-/// Reusable query state for one customized hierarchy: allocate once, run many
-/// queries.
-///
-/// A query is an elimination-tree search: every upward neighbour of a node is one
-/// of its ancestors in the elimination tree, so the forward search from the
-/// source only has to scan the source's path to the root, relaxing upward arcs,
-/// and the backward search scans the target's root path, relaxing downward arcs
-/// in reverse. The shortest path runs up to the best node the two paths share and
-/// down again; its shortcuts are then unpacked into input arcs. No priority queue
-/// is needed, the shared part of the paths prunes nodes reached no faster than
-/// the best path so far, and resetting walks the same two paths.
+/// Query state for one customized hierarchy: allocate once, run many queries.
+/// A thin pairing of a [`Cch`], a [`Metric`] and a [`Searcher`].
 pub struct Query<'a> {
     cch: &'a Cch,
     metric: &'a Metric,
-    /// Forward distances from the source, per rank.
-    forward: Vec<u64>,
-    /// Backward distances to the target, per rank.
-    backward: Vec<u64>,
-    /// Edge by which each forward distance was last improved.
-    forward_edge: Vec<u32>,
-    /// Edge by which each backward distance was last improved.
-    backward_edge: Vec<u32>,
-    /// Unpacking stack of `(edge, upward)` arcs.
-    stack: Vec<(u32, bool)>,
+    searcher: Searcher,
 }
 
 impl fmt::Debug for Query<'_> {
@@ -45,16 +27,7 @@ impl<'a> Query<'a> {
     /// If `metric` was customized for a hierarchy with a different number of edges.
     pub fn new(cch: &'a Cch, metric: &'a Metric) -> Query<'a> {
         assert_eq!(metric.num_edges(), cch.num_shortcut_edges(), "metric of another hierarchy");
-        let n = cch.num_nodes();
-        Query {
-            cch,
-            metric,
-            forward: vec![UNREACHABLE; n],
-            backward: vec![UNREACHABLE; n],
-            forward_edge: vec![NO_NODE; n],
-            backward_edge: vec![NO_NODE; n],
-            stack: Vec::new(),
-        }
+        Query { cch, metric, searcher: Searcher::new(cch.num_nodes()) }
     }
 
     /// Shortest distance from `source` to `target` (`None` if unreachable), and
@@ -63,10 +36,7 @@ impl<'a> Query<'a> {
     /// # Panics
     /// If `source` or `target` is not a node.
     pub fn run(&mut self, source: u32, target: u32) -> Option<(u64, Vec<u32>)> {
-        let found = self.search(source, target);
-        let result = found.map(|(distance, meeting)| (distance, self.unpack(source, target, meeting)));
-        self.reset(source, target);
-        result
+        self.searcher.run(self.cch, self.metric, source, target)
     }
 
     /// Shortest distance from `source` to `target` (`None` if unreachable),
@@ -75,16 +45,91 @@ impl<'a> Query<'a> {
     /// # Panics
     /// If `source` or `target` is not a node.
     pub fn distance(&mut self, source: u32, target: u32) -> Option<u64> {
-        let found = self.search(source, target);
-        self.reset(source, target);
+        self.searcher.distance(self.cch, self.metric, source, target)
+    }
+}
+
+/// Reusable search buffers, owned apart from any hierarchy or metric so that a
+/// thread can keep one across re-customizations (the metric changes, the
+/// hierarchy's size does not).
+///
+/// A query is an elimination-tree search: every upward neighbour of a node is one
+/// of its ancestors in the elimination tree, so the forward search from the
+/// source only has to scan the source's path to the root, relaxing upward arcs,
+/// and the backward search scans the target's root path, relaxing downward arcs
+/// in reverse. The shortest path runs up to the best node the two paths share and
+/// down again; its shortcuts are then unpacked into input arcs. No priority queue
+/// is needed, the shared part of the paths prunes nodes reached no faster than
+/// the best path so far, and resetting walks the same two paths.
+#[derive(Clone, Debug)]
+pub struct Searcher {
+    /// Forward distances from the source, per rank.
+    forward: Vec<u64>,
+    /// Backward distances to the target, per rank.
+    backward: Vec<u64>,
+    /// Edge by which each forward distance was last improved.
+    forward_edge: Vec<u32>,
+    /// Edge by which each backward distance was last improved.
+    backward_edge: Vec<u32>,
+    /// Unpacking stack of `(edge, upward)` arcs.
+    stack: Vec<(u32, bool)>,
+}
+
+impl Searcher {
+    /// Buffers for hierarchies of `num_nodes` nodes.
+    pub fn new(num_nodes: usize) -> Searcher {
+        Searcher {
+            forward: vec![UNREACHABLE; num_nodes],
+            backward: vec![UNREACHABLE; num_nodes],
+            forward_edge: vec![NO_NODE; num_nodes],
+            backward_edge: vec![NO_NODE; num_nodes],
+            stack: Vec::new(),
+        }
+    }
+
+    /// Number of nodes these buffers serve.
+    pub fn num_nodes(&self) -> usize {
+        self.forward.len()
+    }
+
+    /// Shortest distance from `source` to `target` on `cch` customized as
+    /// `metric` (`None` if unreachable), and the input arcs of one shortest path,
+    /// in order (empty when `source == target`).
+    ///
+    /// # Panics
+    /// If `source` or `target` is not a node, `metric` belongs to another
+    /// hierarchy, or the buffers were made for another number of nodes.
+    pub fn run(&mut self, cch: &Cch, metric: &Metric, source: u32, target: u32) -> Option<(u64, Vec<u32>)> {
+        self.check(cch, metric);
+        let found = self.search(cch, metric, source, target);
+        let result =
+            found.map(|(distance, meeting)| (distance, self.unpack(cch, metric, source, target, meeting)));
+        self.reset(cch, source, target);
+        result
+    }
+
+    /// Shortest distance from `source` to `target` (`None` if unreachable),
+    /// without building the path.
+    ///
+    /// # Panics
+    /// As [`Searcher::run`].
+    pub fn distance(&mut self, cch: &Cch, metric: &Metric, source: u32, target: u32) -> Option<u64> {
+        self.check(cch, metric);
+        let found = self.search(cch, metric, source, target);
+        self.reset(cch, source, target);
         found.map(|(distance, _)| distance)
+    }
+
+    fn check(&self, cch: &Cch, metric: &Metric) {
+        assert_eq!(metric.num_edges(), cch.num_shortcut_edges(), "metric of another hierarchy");
+        assert_eq!(self.num_nodes(), cch.num_nodes(), "buffers of another size");
     }
 
     /// Runs both elimination-tree searches and returns the distance and the rank
     /// where the shortest path turns from upward to downward. Leaves the search
-    /// state set (see [`Query::reset`]).
-    fn search(&mut self, source: u32, target: u32) -> Option<(u64, u32)> {
-        let (s, t) = (self.cch.rank(source), self.cch.rank(target));
+    /// state set (see [`Searcher::reset`]).
+    fn search(&mut self, cch: &Cch, metric: &Metric, source: u32, target: u32) -> Option<(u64, u32)> {
+        let (s, t) = (cch.rank(source), cch.rank(target));
         self.forward[s as usize] = 0;
         self.backward[t as usize] = 0;
         // Walk both root paths in rank order (`NO_NODE` ranks above all), so each
@@ -96,19 +141,19 @@ impl<'a> Query<'a> {
         let (mut a, mut b) = (s, t);
         while a != NO_NODE || b != NO_NODE {
             if a < b {
-                self.relax_forward(a, UNREACHABLE);
-                a = self.cch.parent[a as usize];
+                self.relax_forward(cch, metric, a, UNREACHABLE);
+                a = cch.parent[a as usize];
             } else if b < a {
-                self.relax_backward(b, UNREACHABLE);
-                b = self.cch.parent[b as usize];
+                self.relax_backward(cch, metric, b, UNREACHABLE);
+                b = cch.parent[b as usize];
             } else {
                 let total = self.forward[a as usize].saturating_add(self.backward[a as usize]);
                 if total < best.0 {
                     best = (total, a);
                 }
-                self.relax_forward(a, best.0);
-                self.relax_backward(a, best.0);
-                a = self.cch.parent[a as usize];
+                self.relax_forward(cch, metric, a, best.0);
+                self.relax_backward(cch, metric, a, best.0);
+                a = cch.parent[a as usize];
                 b = a;
             }
         }
@@ -117,14 +162,14 @@ impl<'a> Query<'a> {
 
     /// Relaxes the upward arcs of rank `x` in the forward search, unless its
     /// distance is not below `limit`.
-    fn relax_forward(&mut self, x: u32, limit: u64) {
+    fn relax_forward(&mut self, cch: &Cch, metric: &Metric, x: u32, limit: u64) {
         let d = self.forward[x as usize];
         if d >= limit {
             return;
         }
-        for e in self.cch.up_edges(x) {
-            let y = self.cch.head[e] as usize;
-            let through = d.saturating_add(self.metric.up[e]);
+        for e in cch.up_edges(x) {
+            let y = cch.head[e] as usize;
+            let through = d.saturating_add(metric.up[e]);
             if through < self.forward[y] {
                 self.forward[y] = through;
                 self.forward_edge[y] = e as u32;
@@ -134,14 +179,14 @@ impl<'a> Query<'a> {
 
     /// Relaxes the downward arcs into rank `x`, reversed, in the backward search,
     /// unless its distance is not below `limit`.
-    fn relax_backward(&mut self, x: u32, limit: u64) {
+    fn relax_backward(&mut self, cch: &Cch, metric: &Metric, x: u32, limit: u64) {
         let d = self.backward[x as usize];
         if d >= limit {
             return;
         }
-        for e in self.cch.up_edges(x) {
-            let y = self.cch.head[e] as usize;
-            let through = d.saturating_add(self.metric.down[e]);
+        for e in cch.up_edges(x) {
+            let y = cch.head[e] as usize;
+            let through = d.saturating_add(metric.down[e]);
             if through < self.backward[y] {
                 self.backward[y] = through;
                 self.backward_edge[y] = e as u32;
@@ -151,19 +196,18 @@ impl<'a> Query<'a> {
 
     /// Clears the distances set by a search between `source` and `target`: only
     /// nodes on their root paths can have been touched.
-    fn reset(&mut self, source: u32, target: u32) {
+    fn reset(&mut self, cch: &Cch, source: u32, target: u32) {
         for (start, distances) in [(source, &mut self.forward), (target, &mut self.backward)] {
-            let mut x = self.cch.rank(start);
+            let mut x = cch.rank(start);
             while x != NO_NODE {
                 distances[x as usize] = UNREACHABLE;
-                x = self.cch.parent[x as usize];
+                x = cch.parent[x as usize];
             }
         }
     }
 
-    /// The input arcs of the path found by [`Query::search`], turning at `meeting`.
-    fn unpack(&mut self, source: u32, target: u32, meeting: u32) -> Vec<u32> {
-        let cch = self.cch;
+    /// The input arcs of the path found by [`Searcher::search`], turning at `meeting`.
+    fn unpack(&mut self, cch: &Cch, metric: &Metric, source: u32, target: u32, meeting: u32) -> Vec<u32> {
         let (s, t) = (cch.rank(source), cch.rank(target));
         // The CCH arcs in path order are the upward ones from s to the meeting
         // rank, then the downward ones to t. The stack pops from its end, so it
@@ -183,7 +227,6 @@ impl<'a> Query<'a> {
             x = cch.tail[e as usize];
         }
 
-        let metric = self.metric;
         let mut path = Vec::new();
         while let Some((e, upward)) = self.stack.pop() {
             let via = if upward { metric.up_via[e as usize] } else { metric.down_via[e as usize] };

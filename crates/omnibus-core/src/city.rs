@@ -1,6 +1,7 @@
 //! A city: its road network, map matcher and telemetry registry, loaded once and
 //! shared by every service.
 
+use crate::gbfs;
 use crate::matcher::{MapMatcher, MatcherConfig};
 use crate::network::{Bounds, RoadNetwork};
 use crate::osm::{self, OsmError, OsmImport};
@@ -43,6 +44,20 @@ impl City {
     /// A city from an `.osm.pbf` file.
     pub fn load(name: &str, path: &Path) -> Result<City, OsmError> {
         Ok(City::from_import(name.to_owned(), osm::import_path(path)?))
+    }
+
+    /// Registers the bike-share stations of a GBFS feed (as `gbfs-{station_id}`),
+    /// those inside the city's area; returns the ids of those outside it.
+    pub fn add_gbfs_stations(&mut self, feed: &gbfs::Feed) -> Vec<String> {
+        let mut outside = Vec::new();
+        for (id, site) in feed.sites() {
+            if self.area.contains(site.pos) {
+                self.registry.bike_stations.insert(id, site);
+            } else {
+                outside.push(id);
+            }
+        }
+        outside
     }
 
     fn from_import(name: String, import: OsmImport) -> City {

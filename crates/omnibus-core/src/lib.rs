@@ -8,6 +8,7 @@ pub mod city;
 pub mod clock;
 pub mod cordon;
 pub mod express;
+pub mod gbfs;
 pub mod geo_util;
 pub mod live;
 pub mod matcher;

@@ -5,6 +5,7 @@
 use crate::policy::PolicyStore;
 use crate::units::{Cents, EventTime, MetersPerSecond, Minute, SegmentId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
 
@@ -127,6 +128,8 @@ pub struct LiveCity {
     policies: Arc<RwLock<PolicyStore>>,
     changes: broadcast::Sender<PriceChange>,
     segment_feed: broadcast::Sender<(SegmentId, SegmentLive)>,
+    /// Bumped by every write, so readers can tell whether the state changed.
+    generation: Arc<AtomicU64>,
 }
 
 /// Capacity of the price change feed; a watcher that falls further behind is told so.
@@ -145,6 +148,7 @@ impl LiveCity {
             policies: Arc::new(RwLock::new(policies)),
             changes,
             segment_feed,
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -155,7 +159,17 @@ impl LiveCity {
 
     /// Changes the state.
     pub fn write<R>(&self, f: impl FnOnce(&mut LiveState) -> R) -> R {
-        f(&mut self.state.write().unwrap_or_else(|e| e.into_inner()))
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let result = f(&mut state);
+        // Bumped under the lock: a reader that sees generation `g` and then reads
+        // the state sees at least the writes counted in `g`.
+        self.generation.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    /// How many writes the state has had: equal values mean an unchanged state.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Reads the policy store.

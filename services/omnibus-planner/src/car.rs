@@ -1,8 +1,13 @@
 //! Car routes on the live city: snapping the trip's ends to the road network,
 //! live travel times, and the cheapest route under a generalized cost that
 //! weighs tolls against time with the traveller's value of time.
+//!
+//! Searches run on the road network's customizable contraction hierarchy
+//! ([`crate::hierarchy`]) once it is built and on Dijkstra before; both search
+//! the same integer weights, so they agree on every route's cost.
 
 use crate::error::PlanError;
+use crate::hierarchy::{CarMetric, LazyHierarchy, SegmentCost, weight};
 use omnibus_core::live::LiveCity;
 use omnibus_core::network::Segment;
 use omnibus_core::routing::Dijkstra;
@@ -54,13 +59,8 @@ pub struct CarPlanner {
     pub city: Arc<City>,
     /// Its live speeds and prices.
     pub live: LiveCity,
-}
-
-/// What one segment costs to drive, captured once per query.
-#[derive(Clone, Copy, Debug)]
-struct SegmentCost {
-    time: Seconds,
-    toll: Cents,
+    /// The network's hierarchy, once built.
+    pub hierarchy: LazyHierarchy,
 }
 
 thread_local! {
@@ -91,9 +91,58 @@ pub fn value_of_time(cents_per_hour: i64) -> Result<i64, PlanError> {
 }
 
 impl CarPlanner {
-    /// A planner over `city` reading live figures from `live`.
+    /// A planner over `city` reading live figures from `live`, searching with
+    /// Dijkstra.
     pub fn new(city: Arc<City>, live: LiveCity) -> CarPlanner {
-        CarPlanner { city, live }
+        CarPlanner { city, live, hierarchy: LazyHierarchy::none() }
+    }
+
+    /// This planner searching with `hierarchy` (once it is built).
+    pub fn with_hierarchy(self, hierarchy: LazyHierarchy) -> CarPlanner {
+        CarPlanner { hierarchy, ..self }
+    }
+
+    /// This planner with the hierarchy built now (about a second for a city).
+    pub fn with_hierarchy_now(self) -> CarPlanner {
+        let hierarchy = LazyHierarchy::build_now(&self.city);
+        self.with_hierarchy(hierarchy)
+    }
+
+    /// This planner with the hierarchy built on a background thread; queries run
+    /// on Dijkstra until it is ready.
+    pub fn with_hierarchy_in_background(self) -> CarPlanner {
+        let hierarchy = LazyHierarchy::build_in_background(self.city.clone());
+        self.with_hierarchy(hierarchy)
+    }
+
+    /// Whether queries now run on the hierarchy.
+    pub fn uses_hierarchy(&self) -> bool {
+        self.hierarchy.get().is_some()
+    }
+
+    /// The cheapest path from `from` to `to` under the live costs at value of
+    /// time `vot`: the segments and the costs they were planned with.
+    fn route(&self, from: NodeId, to: NodeId, vot: i64) -> Result<(Vec<SegmentId>, Costs), PlanError> {
+        if let Some(hierarchy) = self.hierarchy.get() {
+            let generation = self.live.generation();
+            let metric = hierarchy.metric(vot, generation, || self.segment_costs());
+            let path = if from == to {
+                Vec::new()
+            } else {
+                hierarchy.route(&metric, from.0, to.0).ok_or(PlanError::NoRoute { from, to })?.1
+            };
+            let segments = path.into_iter().map(SegmentId).collect();
+            return Ok((segments, Costs::Metric(metric)));
+        }
+        let costs = self.segment_costs();
+        if from == to {
+            return Ok((Vec::new(), Costs::Read(costs)));
+        }
+        let network = &self.city.network;
+        let path = SEARCH.with_borrow_mut(|search| {
+            search.run(network, from, to, |s| f64::from(weight(costs[s.index()], vot)))
+        });
+        Ok((path.ok_or(PlanError::NoRoute { from, to })?.segments, Costs::Read(costs)))
     }
 
     /// The junction a trip starting or ending at `pos` uses: the endpoint of the
@@ -141,19 +190,7 @@ impl CarPlanner {
         let from = self.snap("origin", origin)?;
         let to = self.snap("destination", destination)?;
         let network = &self.city.network;
-        let costs = self.segment_costs();
-        let segments = if from == to {
-            Vec::new()
-        } else {
-            let seconds_per_cent = 3600.0 / vot as f64;
-            let path = SEARCH.with_borrow_mut(|search| {
-                search.run(network, from, to, |s| {
-                    let c = costs[s.index()];
-                    c.time.0 + c.toll.0.max(0) as f64 * seconds_per_cent
-                })
-            });
-            path.ok_or(PlanError::NoRoute { from, to })?.segments
-        };
+        let (segments, costs) = self.route(from, to, vot)?;
         let mut distance = 0.0;
         let mut duration = 0.0;
         let mut free_flow_duration = 0.0;
@@ -161,7 +198,7 @@ impl CarPlanner {
         for &id in &segments {
             let segment = &network.segments()[id.index()];
             distance += segment.length.0;
-            duration += costs[id.index()].time.0;
+            duration += costs[id.index()].time;
             free_flow_duration += segment.free_flow_time().0;
             let skip = usize::from(geometry.last() == segment.geometry.first());
             geometry.extend_from_slice(&segment.geometry[skip..]);
@@ -169,7 +206,7 @@ impl CarPlanner {
         if geometry.is_empty() {
             geometry.push(network.node(from).pos);
         }
-        let toll = segments.iter().map(|s| costs[s.index()].toll).sum();
+        let toll = Cents(segments.iter().map(|s| costs[s.index()].toll).sum());
         let arrive = depart.plus_ms((duration * 1000.0).round() as i64);
         debug!(
             %from, %to, segments = segments.len(), distance_m = distance, duration_s = duration, %toll,
@@ -196,17 +233,38 @@ impl CarPlanner {
         let mut costs: Vec<SegmentCost> = network
             .segments()
             .iter()
-            .map(|s| SegmentCost { time: live_travel_time(s, None), toll: Cents::ZERO })
+            .map(|s| SegmentCost { time: live_travel_time(s, None).0, toll: 0 })
             .collect();
         self.live.read(|state| {
             for (id, live) in &state.segments {
                 if let Some(segment) = network.segment(*id) {
-                    costs[id.index()] =
-                        SegmentCost { time: live_travel_time(segment, live.window_speed), toll: live.price };
+                    costs[id.index()] = SegmentCost {
+                        time: live_travel_time(segment, live.window_speed).0,
+                        toll: live.price.0,
+                    };
                 }
             }
         });
         costs
+    }
+}
+
+/// The segment costs a route was planned with.
+enum Costs {
+    /// Those of the hierarchy's metric.
+    Metric(Arc<CarMetric>),
+    /// Read for this query.
+    Read(Vec<SegmentCost>),
+}
+
+impl std::ops::Deref for Costs {
+    type Target = [SegmentCost];
+
+    fn deref(&self) -> &[SegmentCost] {
+        match self {
+            Costs::Metric(m) => &m.costs,
+            Costs::Read(c) => c,
+        }
     }
 }
 
@@ -466,5 +524,90 @@ mod tests {
         for w in it.segments.windows(2) {
             assert_eq!(city.network.segments()[w[0].index()].to, city.network.segments()[w[1].index()].from);
         }
+    }
+
+    /// The route's weight at `vot` under the live state now.
+    fn weight_of(planner: &CarPlanner, segments: &[SegmentId], vot: i64) -> u64 {
+        let costs = planner.segment_costs();
+        segments.iter().map(|s| u64::from(weight(costs[s.index()], vot))).sum()
+    }
+
+    #[test]
+    fn the_hierarchy_weighs_congestion_and_tolls_like_dijkstra() {
+        let city = square();
+        let live = live();
+        let planner = CarPlanner::new(city.clone(), live.clone()).with_hierarchy_now();
+        assert!(planner.uses_hierarchy());
+        let (a, b) = (seg_between(&city, 0, 1), seg_between(&city, 1, 2));
+        let (c, d) = (seg_between(&city, 0, 3), seg_between(&city, 3, 2));
+        // Free network first, then the same changes as the Dijkstra test: each
+        // live write must be seen by the next query.
+        let free = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
+        assert_eq!(free.segments.len(), 2);
+        for s in [a, b] {
+            set(&live, s, Some(5.0), 0);
+        }
+        for s in [c, d] {
+            set(&live, s, None, 100);
+        }
+        let it = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
+        assert_eq!(it.segments, vec![a, b]);
+        let it = planner.plan_car(SW, NE, EventTime(0), 20_000).unwrap();
+        assert_eq!((it.segments.clone(), it.toll), (vec![c, d], Cents(200)));
+        // The tolls lift: back to the free fast route.
+        for s in [c, d] {
+            set(&live, s, None, 0);
+        }
+        let it = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
+        assert_eq!((it.segments.clone(), it.toll), (vec![c, d], Cents::ZERO));
+    }
+
+    #[test]
+    fn porto_alegre_hierarchy_routes_cost_what_dijkstra_routes_cost() {
+        use rand::{Rng, SeedableRng};
+        let city = porto_alegre();
+        let live = live();
+        let dijkstra = CarPlanner::new(city.clone(), live.clone());
+        let cch = dijkstra.clone().with_hierarchy_now();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let b = city.network.bounds();
+        let point = |rng: &mut rand_chacha::ChaCha8Rng| {
+            LatLon::new(rng.random_range(b.min_lat..b.max_lat), rng.random_range(b.min_lon..b.max_lon))
+        };
+        let n = city.network.segments().len();
+        let mut compared = 0;
+        for round in 0..3 {
+            // Congest and toll a random tenth of the network.
+            let updates: Vec<(SegmentId, Option<f64>, i64)> = (0..n / 10)
+                .map(|_| {
+                    let s = SegmentId(rng.random_range(0..n as u32));
+                    (s, Some(rng.random_range(1.0..15.0)), rng.random_range(0..300))
+                })
+                .collect();
+            for (s, speed, price) in updates {
+                set(&live, s, speed, price);
+            }
+            for _ in 0..40 {
+                let (o, d) = (point(&mut rng), point(&mut rng));
+                let vot = [0, 800, 6_000][round];
+                let (x, y) =
+                    (dijkstra.plan_car(o, d, EventTime(0), vot), cch.plan_car(o, d, EventTime(0), vot));
+                match (x, y) {
+                    (Ok(x), Ok(y)) => {
+                        let vot = value_of_time(vot).unwrap();
+                        assert_eq!(weight_of(&dijkstra, &x.segments, vot), weight_of(&cch, &y.segments, vot));
+                        assert_eq!((x.origin_node, x.destination_node), (y.origin_node, y.destination_node));
+                        for w in y.segments.windows(2) {
+                            let net = &city.network;
+                            assert_eq!(net.segments()[w[0].index()].to, net.segments()[w[1].index()].from);
+                        }
+                        compared += 1;
+                    }
+                    (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string()),
+                    (x, y) => panic!("Dijkstra {x:?} but hierarchy {y:?}"),
+                }
+            }
+        }
+        assert!(compared >= 60, "{compared}");
     }
 }

@@ -10,6 +10,7 @@
 mod car;
 pub mod co2;
 mod error;
+mod hierarchy;
 pub mod journey;
 mod service;
 pub mod transit;
@@ -19,6 +20,7 @@ pub use car::{
     live_travel_time, value_of_time,
 };
 pub use error::PlanError;
+pub use hierarchy::{CarHierarchy, LazyHierarchy, METRICS_KEPT};
 pub use service::{CarQuery, Clock, PlannerService, system_clock};
 
 use omnibus_proto::serving;

@@ -37,8 +37,10 @@ struct Server {
 impl Server {
     async fn start() -> Server {
         let live = LiveCity::new(PolicyStore::new(Policy::default(), "test").unwrap());
-        let service =
-            PlannerService::new(CarPlanner::new(city(), live.clone()), Arc::new(|| EventTime(NOW_MS)));
+        let service = PlannerService::new(
+            CarPlanner::new(city(), live.clone()).with_hierarchy_now(),
+            Arc::new(|| EventTime(NOW_MS)),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

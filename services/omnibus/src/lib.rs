@@ -123,7 +123,8 @@ impl Platform {
                     tokio::spawn(omnibus_lr::run(listener, signal, service))
                 }
                 Service::Planner => {
-                    let car = omnibus_planner::CarPlanner::new(city.clone(), live.clone());
+                    let car = omnibus_planner::CarPlanner::new(city.clone(), live.clone())
+                        .with_hierarchy_in_background();
                     // The bundled city comes with its bus and metro feeds.
                     let service = if config.city.osm_pbf.is_none() {
                         let (car2, city2) = (car.clone(), city.clone());
