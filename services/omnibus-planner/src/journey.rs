@@ -566,24 +566,26 @@ impl JourneyPlanner {
             return None;
         }
         s.shared.run(self.streets(), &sources, StreetMode::Bike, prefs.max_bike_m / BIKE_MPS + walk_limit);
-        let mut best: Option<(f64, usize)> = None;
+        let mut ends: Vec<(f64, usize)> = Vec::new();
         for (i, st) in self.stations.iter().enumerate() {
             if let (Some((w, w_m)), Some((b, b_m))) = (st.walk, st.bike)
                 && has_dock(i)
                 && let (Some(ride), Some(walk)) = (s.shared.secs(b), s.to_destination.secs(w))
                 && walk <= walk_limit
             {
-                let total = ride + BIKE_SHARE_DOCK_S + (w_m + b_m) / WALK_MPS + walk;
-                if best.is_none_or(|(t, _)| total < t) {
-                    best = Some((total, i));
-                }
+                ends.push((ride + BIKE_SHARE_DOCK_S + (w_m + b_m) / WALK_MPS + walk, i));
             }
         }
-        let (_, end) = best?;
+        ends.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // The best end reached from another station: returning a bike where it
+        // was taken is no ride.
+        let (end, start, ride_nodes) = ends.iter().find_map(|&(_, end)| {
+            let ride_nodes = s.shared.path(self.stations[end].bike?.0);
+            let start =
+                self.stations.iter().position(|st| st.bike.map(|b| b.0) == ride_nodes.first().copied())?;
+            (start != end && ride_nodes.len() > 1).then_some((end, start, ride_nodes))
+        })?;
         let end_st = &self.stations[end];
-        let ride_nodes = s.shared.path(end_st.bike?.0);
-        let start =
-            self.stations.iter().position(|st| st.bike.map(|b| b.0) == ride_nodes.first().copied())?;
         let start_st = &self.stations[start];
         let t0 = request.depart;
         let walk1 = s.from_origin.secs(start_st.walk?.0)? + start_st.walk?.1 / WALK_MPS;

@@ -4,7 +4,8 @@
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use omnibus_core::clock::system_clock;
-use omnibus_core::live::LiveCity;
+use omnibus_core::gbfs;
+use omnibus_core::live::{BikeLive, LiveCity};
 use omnibus_core::policy::{Policy, PolicyStore};
 use omnibus_core::{City, EventTime};
 use omnibus_planner::journey::JourneyPlanner;
@@ -53,7 +54,8 @@ impl CliMode {
 /// other beats on arrival, money and transfers ("*" marks the overall front).
 /// Without `--server` it plans in this process on the bundled Porto Alegre
 /// (its bus feed runs 11:00–16:00 on weekdays of April–July 2019; other dates
-/// use the same weekday's timetable).
+/// use the same weekday's timetable), or on another city given by `--city`
+/// with its `--gtfs` feeds and `--gbfs` bike-share stations.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Start, `LAT,LON`.
@@ -86,6 +88,77 @@ pub struct PlanArgs {
     /// Print the response as JSON-like debug output instead of a table.
     #[arg(long)]
     raw: bool,
+    /// Plan on this city instead of the bundled one: an OpenStreetMap `.osm.pbf`
+    /// extract (its car parks and `amenity=bicycle_rental` stations come along).
+    #[arg(long, value_name = "OSM_PBF", conflicts_with = "server")]
+    city: Option<std::path::PathBuf>,
+    /// The `--city`'s GTFS feeds (zip files or directories); repeat for several.
+    #[arg(long, value_name = "GTFS", requires = "city")]
+    gtfs: Vec<std::path::PathBuf>,
+    /// The `--city`'s offset from UTC, hours (its local time for `--at` and the feeds).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, requires = "city")]
+    utc_offset: f64,
+    /// A GBFS feed directory: its `station_information.json` adds bike-share
+    /// stations, its `station_status.json` (if there) their bikes and docks.
+    #[arg(long, value_name = "DIR", conflicts_with = "server")]
+    gbfs: Option<std::path::PathBuf>,
+    /// The `--city`'s currency (ISO 4217), for its parking prices and tolls.
+    #[arg(long, default_value = "BRL", requires = "city")]
+    currency: String,
+}
+
+/// The city, its transit and live state for planning in this process.
+fn local_planner(args: &PlanArgs) -> anyhow::Result<(JourneyPlanner, i32)> {
+    let (mut city, utc_offset_s) = match &args.city {
+        Some(path) => {
+            let name = path.file_stem().map_or("city".into(), |s| s.to_string_lossy().into_owned());
+            let city = City::load(&name, path).with_context(|| format!("--city {}", path.display()))?;
+            if !(-14.0..=14.0).contains(&args.utc_offset) {
+                bail!("--utc-offset {}: must be between -14 and 14 hours", args.utc_offset);
+            }
+            (city, (args.utc_offset * 3_600.0).round() as i32)
+        }
+        None => (City::porto_alegre(), PORTO_ALEGRE_UTC_OFFSET_S),
+    };
+    let policy = Policy { currency: args.currency.clone(), ..Policy::default() };
+    let live = LiveCity::new(PolicyStore::new(policy, "cli").context("--currency")?);
+    if let Some(dir) = &args.gbfs {
+        let feed = gbfs::Feed::load(dir).with_context(|| format!("--gbfs {}", dir.display()))?;
+        for skipped in feed.information.skipped.iter().chain(feed.status.iter().flat_map(|s| &s.skipped)) {
+            eprintln!("--gbfs {}: skipped {skipped}", dir.display());
+        }
+        let outside = city.add_gbfs_stations(&feed);
+        if !outside.is_empty() {
+            eprintln!(
+                "--gbfs {}: {} stations lie outside {} and are left out",
+                dir.display(),
+                outside.len(),
+                city.name
+            );
+        }
+        let now = system_clock()();
+        live.write(|state| {
+            for s in feed.status.iter().flat_map(|s| &s.records) {
+                let bikes = if s.in_service { s.bikes_available } else { 0 };
+                let docks = if s.in_service { s.docks_available } else { 0 };
+                let time = s.last_reported.unwrap_or(now);
+                state.bikes.insert(format!("gbfs-{}", s.id), BikeLive { time, bikes, docks });
+            }
+        });
+    }
+    let city = Arc::new(city);
+    let transit = if args.city.is_some() {
+        let mut feeds = Vec::new();
+        for (i, path) in args.gtfs.iter().enumerate() {
+            let name = format!("feed{i}");
+            let feed = gtfs::Feed::load(path, &name).with_context(|| format!("--gtfs {}", path.display()))?;
+            feeds.push(feed);
+        }
+        (!feeds.is_empty()).then(|| Arc::new(TransitNetwork::new(feeds, &city, utc_offset_s)))
+    } else {
+        Some(Arc::new(TransitNetwork::porto_alegre(&city).context("bundled feeds")?))
+    };
+    Ok((JourneyPlanner::new(CarPlanner::new(city, live), transit), utc_offset_s))
 }
 
 fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
@@ -111,13 +184,13 @@ fn parse_at(s: &str, utc_offset_s: i32) -> anyhow::Result<EventTime> {
     Ok(EventTime(utc * 1_000))
 }
 
-fn request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
+fn request(args: &PlanArgs, utc_offset_s: i32) -> anyhow::Result<PlanRequest> {
     let modes: Vec<CliMode> =
         if args.modes.is_empty() { CliMode::value_variants().to_vec() } else { args.modes.clone() };
     Ok(PlanRequest {
         origin: Some(PbLatLon { lat: args.from.0, lon: args.from.1 }),
         destination: Some(PbLatLon { lat: args.to.0, lon: args.to.1 }),
-        depart_at_ms: parse_at(&args.at, PORTO_ALEGRE_UTC_OFFSET_S)?.0,
+        depart_at_ms: parse_at(&args.at, utc_offset_s)?.0,
         modes: modes.iter().map(|m| m.wire() as i32).collect(),
         value_of_time_cents_per_hour: args.value_of_time,
         preferences: Some(Preferences {
@@ -131,29 +204,34 @@ fn request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
 
 /// Runs the command.
 pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
-    let req = request(&args)?;
-    let response = match &args.server {
+    let response;
+    let mut utc_offset_s = PORTO_ALEGRE_UTC_OFFSET_S;
+    match &args.server {
         Some(url) => {
+            let req = request(&args, utc_offset_s)?;
             let mut client =
                 PlannerClient::connect(url.clone()).await.with_context(|| format!("connect to {url}"))?;
-            client.plan(req).await.map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?.into_inner()
+            response = client
+                .plan(req)
+                .await
+                .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
+                .into_inner();
         }
         None => {
-            let city = Arc::new(City::porto_alegre());
-            let transit = Arc::new(TransitNetwork::porto_alegre(&city).context("bundled feeds")?);
-            let live = LiveCity::new(PolicyStore::new(Policy::default(), "cli")?);
-            let journeys = JourneyPlanner::new(CarPlanner::new(city, live), Some(transit));
+            let (journeys, offset) = local_planner(&args)?;
+            utc_offset_s = offset;
+            let req = request(&args, utc_offset_s)?;
             let service = PlannerService::with_journeys(journeys.clone(), system_clock());
             let query = service.journey_query(&req).map_err(|e| anyhow::anyhow!("{e}"))?;
             let plan = journeys.plan(&query).map_err(|e| anyhow::anyhow!("{e}"))?;
-            service.plan_response(&plan)
+            response = service.plan_response(&plan);
         }
-    };
+    }
     let mut out = std::io::stdout().lock();
     if args.raw {
         writeln!(out, "{response:#?}")?;
     } else {
-        print_table(&mut out, &response, PORTO_ALEGRE_UTC_OFFSET_S)?;
+        print_table(&mut out, &response, utc_offset_s)?;
     }
     Ok(())
 }
@@ -208,7 +286,7 @@ pub fn print_table(out: &mut impl Write, r: &PlanResponse, utc_offset_s: i32) ->
             money(&i.total),
             i.transfers,
             i.co2_grams,
-            i.walk_m,
+            i.walk_m.max(0.0),
             via.join(", ")
         )?;
     }
@@ -251,5 +329,80 @@ mod tests {
         assert_eq!(parse_at("2019-05-07T13:00", -3 * 3_600).unwrap(), EventTime(1_557_244_800_000));
         assert!(parse_at("2019-05-07 13:00", 0).is_err());
         assert!(parse_at("2019-05-07T25:00", 0).is_err());
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: PlanArgs,
+    }
+
+    fn shared(rel: &str) -> String {
+        let root =
+            std::env::var_os("OMNIBUS_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+            });
+        let path = root.join(rel);
+        assert!(path.exists(), "{} is missing: this test reads the shared city data", path.display());
+        path.display().to_string()
+    }
+
+    fn parse(args: &[&str]) -> PlanArgs {
+        <Cli as clap::Parser>::try_parse_from(std::iter::once("plan").chain(args.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    #[test]
+    fn another_city_plans_bike_share_and_the_streetcar_from_the_command_line() {
+        let (pbf, gtfs) = (
+            shared("portland/portland-central-filtered.osm.pbf"),
+            shared("portland/trimet_streetcar_2routes_gtfs.zip"),
+        );
+        let args = parse(&[
+            "--city",
+            &pbf,
+            "--gtfs",
+            &gtfs,
+            "--utc-offset",
+            "-8",
+            "--currency",
+            "USD",
+            "--from",
+            "45.5264,-122.7004",
+            "--to",
+            "45.5265,-122.6940",
+            "--at",
+            "2021-11-16T08:30",
+        ]);
+        let (journeys, offset) = local_planner(&args).unwrap();
+        assert_eq!(offset, -8 * 3_600);
+        let req = request(&args, offset).unwrap();
+        let service = PlannerService::with_journeys(journeys.clone(), system_clock());
+        let plan = journeys.plan(&service.journey_query(&req).unwrap()).unwrap();
+        let mut table = Vec::new();
+        print_table(&mut table, &service.plan_response(&plan), offset).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        for needle in ["cost USD", "bike-share", "bike_share 5.00", "transit", "Portland Streetcar", "08:30"]
+        {
+            assert!(table.contains(needle), "{needle:?} missing from\n{table}");
+        }
+    }
+
+    #[test]
+    fn bad_city_files_are_named() {
+        let args = parse(&["--city", "/nonexistent/x.osm.pbf", "--from", "1,1", "--to", "1,1"]);
+        let err = local_planner(&args).unwrap_err();
+        assert!(err.to_string().starts_with("--city /nonexistent/x.osm.pbf"), "{err:#}");
+        let args = parse(&["--gbfs", "/nonexistent", "--from", "1,1", "--to", "1,1"]);
+        let err = local_planner(&args).unwrap_err();
+        assert!(format!("{err:#}").contains("station_information.json"), "{err:#}");
+        // --gtfs belongs to --city.
+        assert!(
+            <Cli as clap::Parser>::try_parse_from([
+                "plan", "--gtfs", "x.zip", "--from", "1,1", "--to", "1,1"
+            ])
+            .is_err()
+        );
     }
 }
