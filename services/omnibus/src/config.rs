@@ -127,11 +127,14 @@ pub struct CityConfig {
     pub name: String,
     /// An `.osm.pbf` extract; the bundled Porto Alegre extract when absent.
     pub osm_pbf: Option<PathBuf>,
+    /// A GBFS feed directory whose `station_information.json` adds the city's
+    /// bike-share stations (their live state then comes from telemetry).
+    pub gbfs: Option<PathBuf>,
 }
 
 impl Default for CityConfig {
     fn default() -> Self {
-        CityConfig { name: "Porto Alegre".into(), osm_pbf: None }
+        CityConfig { name: "Porto Alegre".into(), osm_pbf: None, gbfs: None }
     }
 }
 

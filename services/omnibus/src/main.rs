@@ -10,7 +10,7 @@ use omnibus_core::City;
 use omnibus_core::clock::system_clock;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tracing::info;
+use tracing::{info, warn};
 
 /// Omnibus: live telemetry in over gRPC, a timely stream job that prices
 /// congested roads, and a journey planner that sees the live prices.
@@ -50,10 +50,25 @@ enum Command {
 }
 
 fn load_city(config: &Config) -> anyhow::Result<City> {
-    match &config.city.osm_pbf {
-        None => Ok(City::porto_alegre()),
-        Some(path) => City::load(&config.city.name, path).context("load the city"),
+    let mut city = match &config.city.osm_pbf {
+        None => City::porto_alegre(),
+        Some(path) => City::load(&config.city.name, path).context("load the city")?,
+    };
+    if let Some(dir) = &config.city.gbfs {
+        let feed =
+            omnibus_core::gbfs::Feed::load(dir).with_context(|| format!("city.gbfs {}", dir.display()))?;
+        for skipped in &feed.information.skipped {
+            warn!(dir = %dir.display(), %skipped, "GBFS station skipped.");
+        }
+        let outside = city.add_gbfs_stations(&feed);
+        info!(
+            dir = %dir.display(),
+            stations = feed.information.records.len() - outside.len(),
+            outside = outside.len(),
+            "GBFS bike-share stations registered."
+        );
     }
+    Ok(city)
 }
 
 #[tokio::main]
