@@ -7,14 +7,8 @@ use omnibus_core::registry::Site;
 use omnibus_core::{City, EventTime, LatLon};
 use std::path::PathBuf;
 
-/// `../shared/data` beside the workspace, or `$OMNIBUS_SHARED_DATA`.
 fn shared(rel: &str) -> PathBuf {
-    let root = std::env::var_os("OMNIBUS_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = root.join(rel);
-    assert!(path.exists(), "{} is missing: these tests read the shared city data", path.display());
-    path
+    omnibus_core::shared_data::path(rel)
 }
 
 #[test]

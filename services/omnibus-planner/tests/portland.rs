@@ -21,14 +21,8 @@ use tokio::net::TcpListener;
 const T0: i64 = 1_637_080_200_000;
 const PORTLAND_UTC_OFFSET_S: i32 = -8 * 3_600;
 
-/// `../shared/data` beside the workspace, or `$OMNIBUS_SHARED_DATA`.
 fn shared(rel: &str) -> PathBuf {
-    let root = std::env::var_os("OMNIBUS_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = root.join(rel);
-    assert!(path.exists(), "{} is missing: this test reads the shared city data", path.display());
-    path
+    omnibus_core::shared_data::path(rel)
 }
 
 /// A point `metres` south of `p`.

@@ -338,13 +338,7 @@ mod tests {
     }
 
     fn shared(rel: &str) -> String {
-        let root =
-            std::env::var_os("OMNIBUS_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| {
-                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            });
-        let path = root.join(rel);
-        assert!(path.exists(), "{} is missing: this test reads the shared city data", path.display());
-        path.display().to_string()
+        omnibus_core::shared_data::path(rel).display().to_string()
     }
 
     fn parse(args: &[&str]) -> PlanArgs {
