@@ -48,8 +48,9 @@ pub(crate) struct CarMetric {
     vot: i64,
     /// Every segment's cost, as read.
     pub costs: Vec<SegmentCost>,
-    /// The hierarchy customized with `weight(costs, vot)`.
-    pub metric: Metric,
+    /// The hierarchy customized with `weight(costs, vot)` (shared between
+    /// generations whose costs are equal).
+    pub metric: Arc<Metric>,
 }
 
 /// The hierarchy of one city's road network and its recent metrics.
@@ -117,12 +118,12 @@ impl CarHierarchy {
         let metric = match previous {
             // The state changed, but not the car costs (a parking or bike update).
             Some(p) if p.costs == costs => {
-                Arc::new(CarMetric { generation, vot, costs, metric: p.metric.clone() })
+                Arc::new(CarMetric { generation, vot, costs, metric: Arc::clone(&p.metric) })
             }
             _ => {
                 let started = Instant::now();
                 let weights: Vec<u32> = costs.iter().map(|&c| weight(c, vot)).collect();
-                let metric = self.cch.customize(&weights);
+                let metric = Arc::new(self.cch.customize(&weights));
                 debug!(
                     vot,
                     generation,
