@@ -242,9 +242,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         for _ in 0..50 {
             let n = rng.random_range(1..80usize);
-            let arcs: Vec<(u32, u32)> = (0..rng.random_range(0..4 * n))
-                .map(|_| (rng.random_range(0..n as u32), rng.random_range(0..n as u32)))
-                .collect();
+            let count = rng.random_range(0..4 * n);
+            let arcs = crate::tests::random_arcs(&mut rng, n, count);
             let mut order: Vec<u32> = (0..n as u32).collect();
             order.shuffle(&mut rng);
             let cch = Cch::from_order(n, &arcs, &order);

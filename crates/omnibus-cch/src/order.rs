@@ -635,9 +635,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for _ in 0..400 {
             let n = rng.random_range(2..12usize);
-            let arcs: Vec<(u32, u32)> = (0..rng.random_range(0..3 * n))
-                .map(|_| (rng.random_range(0..n as u32), rng.random_range(0..n as u32)))
-                .collect();
+            let count = rng.random_range(0..3 * n);
+            let arcs = crate::tests::random_arcs(&mut rng, n, count);
             let undirected = Undirected::new(n, &arcs);
             let graph = LocalGraph::new(undirected.first.clone(), undirected.adj.clone());
             let mut nodes: Vec<u32> = (0..n as u32).collect();
@@ -723,8 +722,7 @@ mod tests {
     fn degenerate_inputs_give_permutations() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         for &n in &[0usize, 1, 2, 65, 200, 500] {
-            let arcs: Vec<(u32, u32)> =
-                (0..n * 2).map(|_| (rng.random_range(0..n as u32), rng.random_range(0..n as u32))).collect();
+            let arcs = crate::tests::random_arcs(&mut rng, n, n * 2);
             let graph = Undirected::new(n, &arcs);
             for coords in [vec![(0.0, 0.0); n], vec![(f64::NAN, 1.0); n]] {
                 for leaf in [1, 3, LEAF_SIZE] {

@@ -5,6 +5,13 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use crate::{Cch, INFINITY, Query, dijkstra};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// `count` random arcs between `n` nodes (self-loops and parallel arcs included).
+pub(crate) fn random_arcs(rng: &mut ChaCha8Rng, n: usize, count: usize) -> Vec<(u32, u32)> {
+    (0..count).map(|_| (rng.random_range(0..n as u32), rng.random_range(0..n as u32))).collect()
+}
 
 /// Checks every pair against [`dijkstra`], and every path for being a real path
 /// of the stated length.

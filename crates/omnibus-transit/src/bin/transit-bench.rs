@@ -6,7 +6,7 @@
 //!
 //! Usage: `transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...`
 
-use omnibus_transit::bench::{peak_rss_mib, percentile};
+use omnibus_transit::bench::{QueryArgs, peak_rss_mib, percentile};
 use omnibus_transit::{Feed, Raptor, Timetable, UNREACHED, csa};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,23 +48,15 @@ fn busiest_day(feeds: &[Feed]) -> u32 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let (mut queries, mut seed, mut out, mut paths) =
-        (1_000usize, 1u64, "transit-bench.json".to_owned(), Vec::new());
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--queries" => queries = args.next().ok_or("--queries N")?.parse()?,
-            "--seed" => seed = args.next().ok_or("--seed S")?.parse()?,
-            "--out" => out = args.next().ok_or("--out FILE")?,
-            "-h" | "--help" => {
-                std::io::stdout().write_all(
-                    b"transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...\n\nImports the feeds, builds the busiest weekday's timetable and times N random\nstop-to-stop earliest-arrival queries with RAPTOR and with the connection scan.\n",
-                )?;
-                return Ok(());
-            }
-            p => paths.push(PathBuf::from(p)),
-        }
+    let args = QueryArgs::parse(std::env::args().skip(1), 1_000, 1, "transit-bench.json")?;
+    if args.help {
+        std::io::stdout().write_all(
+            b"transit-bench [--queries N] [--seed S] [--out FILE] FEED.zip...\n\nImports the feeds, builds the busiest weekday's timetable and times N random\nstop-to-stop earliest-arrival queries with RAPTOR and with the connection scan.\n",
+        )?;
+        return Ok(());
     }
+    let (queries, seed, out) = (args.queries, args.seed, args.out);
+    let paths: Vec<PathBuf> = args.rest.iter().map(PathBuf::from).collect();
     if paths.is_empty() {
         return Err("name one or more GTFS feeds (.zip or directory); see --help".into());
     }

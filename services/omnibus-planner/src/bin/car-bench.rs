@@ -11,7 +11,7 @@ use omnibus_core::live::{LiveCity, SegmentLive};
 use omnibus_core::policy::{Policy, PolicyStore};
 use omnibus_core::{Cents, City, EventTime, LatLon, MetersPerSecond, Minute, SegmentId};
 use omnibus_planner::CarPlanner;
-use omnibus_transit::bench::{peak_rss_mib, percentile};
+use omnibus_transit::bench::{QueryArgs, peak_rss_mib, percentile};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
@@ -43,22 +43,18 @@ fn stats(ms: &mut [f64]) -> (f64, f64, f64) {
 }
 
 fn main() -> std::io::Result<()> {
-    let mut queries = 1_000usize;
-    let mut seed = 42u64;
-    let mut out = "target/car-bench.json".to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().unwrap_or_default();
-        match a.as_str() {
-            "--queries" => queries = value().parse().unwrap_or(queries),
-            "--seed" => seed = value().parse().unwrap_or(seed),
-            "--out" => out = value(),
-            _ => {
-                eprintln!("usage: car-bench [--queries N] [--seed S] [--out FILE]");
-                std::process::exit(2);
-            }
-        }
+    const USAGE: &str = "usage: car-bench [--queries N] [--seed S] [--out FILE]";
+    let args = QueryArgs::parse(std::env::args().skip(1), 1_000, 42, "target/car-bench.json")
+        .map_err(std::io::Error::other)?;
+    if args.help || !args.rest.is_empty() {
+        eprintln!("{USAGE}");
+        return if args.help {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("unexpected {:?}", args.rest)))
+        };
     }
+    let (queries, seed, out) = (args.queries, args.seed, args.out);
     let city = Arc::new(City::porto_alegre());
     let live = LiveCity::new(PolicyStore::new(Policy::default(), "bench").expect("default policy"));
     let dijkstra = CarPlanner::new(city.clone(), live.clone());

@@ -13,7 +13,7 @@ use omnibus_core::{City, EventTime, LatLon};
 use omnibus_planner::CarPlanner;
 use omnibus_planner::journey::{JourneyPlanner, JourneyRequest, Modes, Preferences};
 use omnibus_planner::transit::TransitNetwork;
-use omnibus_transit::bench::{peak_rss_mib, percentile};
+use omnibus_transit::bench::{QueryArgs, peak_rss_mib, percentile};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
@@ -24,22 +24,18 @@ use std::time::Instant;
 const MIDNIGHT_MS: i64 = 1_557_198_000_000;
 
 fn main() -> std::io::Result<()> {
-    let mut queries = 1_000usize;
-    let mut seed = 42u64;
-    let mut out = "target/journey-bench.json".to_owned();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().unwrap_or_default();
-        match a.as_str() {
-            "--queries" => queries = value().parse().unwrap_or(queries),
-            "--seed" => seed = value().parse().unwrap_or(seed),
-            "--out" => out = value(),
-            _ => {
-                eprintln!("usage: journey-bench [--queries N] [--seed S] [--out FILE]");
-                std::process::exit(2);
-            }
-        }
+    const USAGE: &str = "usage: journey-bench [--queries N] [--seed S] [--out FILE]";
+    let args = QueryArgs::parse(std::env::args().skip(1), 1_000, 42, "target/journey-bench.json")
+        .map_err(std::io::Error::other)?;
+    if args.help || !args.rest.is_empty() {
+        eprintln!("{USAGE}");
+        return if args.help {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("unexpected {:?}", args.rest)))
+        };
     }
+    let (queries, seed, out) = (args.queries, args.seed, args.out);
     let t = Instant::now();
     let city = Arc::new(City::porto_alegre());
     let city_s = t.elapsed().as_secs_f64();
