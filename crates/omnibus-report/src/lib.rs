@@ -1,0 +1,1 @@
+//! Omnibus reports (work in progress).

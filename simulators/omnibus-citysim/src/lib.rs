@@ -1,0 +1,1 @@
+//! Omnibus city simulator (work in progress).

@@ -1,0 +1,1 @@
+//! Omnibus mesoscopic traffic model (work in progress).
