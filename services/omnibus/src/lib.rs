@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod mirror;
+pub mod sim_feed;
 
 use anyhow::Context;
 use config::{Config, Service};

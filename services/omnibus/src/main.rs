@@ -2,6 +2,7 @@
 
 mod demo;
 mod plan_cmd;
+mod simulate;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -32,6 +33,10 @@ enum Command {
     /// bike-and-ride) and print the itineraries as a table. Example:
     /// `omnibus plan --from=-30.0277,-51.2287 --to=-30.0600,-51.1750 --at 2019-05-07T13:00`
     Plan(plan_cmd::PlanArgs),
+    /// Simulate a city's day with and without a policy: people choose mode,
+    /// departure time and route; telemetry runs through the live services;
+    /// key figures, CSV files and an HTML report come out.
+    Simulate(simulate::SimulateArgs),
     /// Run services with a TOML configuration (see config/omnibus.toml).
     /// Services named here run in one process and share one live state.
     Serve {
@@ -76,13 +81,14 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         let default =
-            if matches!(cli.command, Command::Demo(_) | Command::Plan(_)) { "warn" } else { "info" };
+            if matches!(cli.command, Command::Demo(_) | Command::Plan(_) | Command::Simulate(_)) { "warn" } else { "info" };
         tracing_subscriber::EnvFilter::new(default)
     });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Plan(args) => plan_cmd::run(args).await,
+        Command::Simulate(args) => simulate::run(args).await,
         Command::Serve { services, config } => {
             let mut config = match config {
                 Some(path) => Config::load(&path)?,
