@@ -227,7 +227,8 @@ impl PricingService {
 impl PricingService {
     /// A response stream: `first`, then each item of the broadcast `rx` that
     /// `map` keeps. It ends with `DATA_LOSS` when the receiver falls behind the
-    /// bounded feed, and with `UNAVAILABLE` when the service shuts down.
+    /// bounded feed, and with `UNAVAILABLE` when the service shuts down (after
+    /// the items published before the shutdown).
     fn feed<T, U>(
         &self,
         mut rx: tokio::sync::broadcast::Receiver<T>,
@@ -247,8 +248,17 @@ impl PricingService {
             }
             loop {
                 let next = tokio::select! {
+                    biased;
                     next = rx.recv() => next,
                     _ = stopped(shutdown.as_mut()) => {
+                        // Deliver what was published before the shutdown, then say why the stream ends.
+                        while let Ok(item) = rx.try_recv() {
+                            if let Some(out) = map(item)
+                                && tx.send(Ok(out)).await.is_err()
+                            {
+                                return;
+                            }
+                        }
                         let _ = tx.send(Err(Status::unavailable("the pricing service is shutting down"))).await;
                         return;
                     }

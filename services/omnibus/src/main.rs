@@ -80,8 +80,11 @@ fn load_city(config: &Config) -> anyhow::Result<City> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        let default =
-            if matches!(cli.command, Command::Demo(_) | Command::Plan(_) | Command::Simulate(_)) { "warn" } else { "info" };
+        let default = if matches!(cli.command, Command::Demo(_) | Command::Plan(_) | Command::Simulate(_)) {
+            "warn"
+        } else {
+            "info"
+        };
         tracing_subscriber::EnvFilter::new(default)
     });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

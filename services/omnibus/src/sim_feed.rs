@@ -11,7 +11,9 @@ use omnibus_core::policy::Policy;
 use omnibus_core::{Cents, City, EventTime, SegmentId};
 use omnibus_proto::v1::ingest_client::IngestClient;
 use omnibus_proto::v1::pricing_client::PricingClient;
-use omnibus_proto::v1::{GetCordonRequest, GetParkingRequest, TelemetryBatch, TelemetryRecord, WatchPricesRequest};
+use omnibus_proto::v1::{
+    GetCordonRequest, GetParkingRequest, TelemetryBatch, TelemetryRecord, WatchPricesRequest,
+};
 use std::sync::Arc;
 use tokio_stream::StreamExt;
 
@@ -34,8 +36,13 @@ fn platform_error(what: &str) -> impl Fn(String) -> CitySimError + '_ {
 }
 
 impl PriceFeed for GrpcFeed {
-    async fn day(&mut self, policy: &Policy, records: Vec<TelemetryRecord>) -> Result<DayPrices, CitySimError> {
-        let clock = ManualClock::new(records.first().map_or(EventTime(0), |r| newest(std::slice::from_ref(r))));
+    async fn day(
+        &mut self,
+        policy: &Policy,
+        records: Vec<TelemetryRecord>,
+    ) -> Result<DayPrices, CitySimError> {
+        let clock =
+            ManualClock::new(records.first().map_or(EventTime(0), |r| newest(std::slice::from_ref(r))));
         let mut config = Config {
             services: vec![Service::Ingest, Service::Pricing],
             server: ServerConfig::ephemeral(),
@@ -62,12 +69,18 @@ impl PriceFeed for GrpcFeed {
         let collector = tokio::spawn(async move {
             let mut updates = Vec::new();
             while let Some(item) = watch.next().await {
-                updates.push(item?);
+                match item {
+                    Ok(change) => updates.push(change),
+                    // The platform stops after the day: every change was delivered first.
+                    Err(status) if status.code() == tonic::Code::Unavailable => break,
+                    Err(status) => return Err(status),
+                }
             }
             Ok::<_, tonic::Status>(updates)
         });
         let floor = policy.rule.floor();
-        let mut out = DayPrices { table: PriceTable { floor, ..PriceTable::default() }, ..DayPrices::default() };
+        let mut out =
+            DayPrices { table: PriceTable { floor, ..PriceTable::default() }, ..DayPrices::default() };
         let mut records = records;
         while !records.is_empty() {
             let rest = records.split_off(records.len().min(BATCH));

@@ -69,9 +69,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || {
             omnibus_citysim::prepare(&resolved, &|p| match p {
                 Preparing::City => bar.set_message("loading the city"),
-                Preparing::Skims { done, total } => {
-                    bar.set_message(format!("planning walk, bike, bike-share and transit between districts: {done}/{total}"))
-                }
+                Preparing::Skims { done, total } => bar.set_message(format!(
+                    "planning walk, bike, bike-share and transit between districts: {done}/{total}"
+                )),
             })
         })
         .await??
@@ -126,20 +126,32 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 }
                 bar.set_message(format!("seed {} {run}: iteration {k}/{of}, simulating", label.seed));
             }
-            Progress::Telemetry { records } => {
-                bar.set_message(format!("seed {} {run}: {records} telemetry records to the stream job", label.seed))
-            }
+            Progress::Telemetry { records } => bar.set_message(format!(
+                "seed {} {run}: {records} telemetry records to the stream job",
+                label.seed
+            )),
         }
     };
     let city = world.city.clone();
     let workers = sc.telemetry.workers;
     let pairs = match sc.telemetry.mode {
         TelemetryMode::Grpc => {
-            omnibus_citysim::simulate(&prepared, &resolved, &mut GrpcFeed::new(city, workers), &mut on_progress).await?
+            omnibus_citysim::simulate(
+                &prepared,
+                &resolved,
+                &mut GrpcFeed::new(city, workers),
+                &mut on_progress,
+            )
+            .await?
         }
         TelemetryMode::Offline => {
-            omnibus_citysim::simulate(&prepared, &resolved, &mut OfflineFeed::new(city, workers), &mut on_progress)
-                .await?
+            omnibus_citysim::simulate(
+                &prepared,
+                &resolved,
+                &mut OfflineFeed::new(city, workers),
+                &mut on_progress,
+            )
+            .await?
         }
     };
     bar.inc(1);
@@ -156,7 +168,11 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
 fn summary(out: &mut impl Write, pairs: &[Pair]) -> std::io::Result<()> {
     let Some(first) = pairs.first() else { return Ok(()) };
     writeln!(out)?;
-    writeln!(out, "  {:<30} {:>14} {:>14} {:>9} {:>21}", "figure (mean over seeds)", "baseline", "policy", "change", "spread across seeds")?;
+    writeln!(
+        out,
+        "  {:<30} {:>14} {:>14} {:>9} {:>21}",
+        "figure (mean over seeds)", "baseline", "policy", "change", "spread across seeds"
+    )?;
     let n = pairs.len() as f64;
     for (i, (name, unit, _)) in first.baseline.headline().iter().enumerate() {
         let b: Vec<f64> = pairs.iter().map(|p| p.baseline.headline()[i].2).collect();
@@ -165,7 +181,11 @@ fn summary(out: &mut impl Write, pairs: &[Pair]) -> std::io::Result<()> {
             b.iter().zip(&q).filter(|(b, _)| **b != 0.0).map(|(b, q)| (q - b) / b * 100.0).collect();
         let (mb, mq) = (b.iter().sum::<f64>() / n, q.iter().sum::<f64>() / n);
         let unit = if *unit == "currency" { first.policy.currency.as_str() } else { unit };
-        let change = if rel.is_empty() { "–".to_owned() } else { format!("{:+.1}%", rel.iter().sum::<f64>() / rel.len() as f64) };
+        let change = if rel.is_empty() {
+            "–".to_owned()
+        } else {
+            format!("{:+.1}%", rel.iter().sum::<f64>() / rel.len() as f64)
+        };
         let spread = if rel.len() > 1 {
             let lo = rel.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = rel.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -173,7 +193,15 @@ fn summary(out: &mut impl Write, pairs: &[Pair]) -> std::io::Result<()> {
         } else {
             String::new()
         };
-        writeln!(out, "  {:<30} {:>14.2} {:>14.2} {:>9} {:>21}", format!("{} ({unit})", name.replace('_', " ")), mb, mq, change, spread)?;
+        writeln!(
+            out,
+            "  {:<30} {:>14.2} {:>14.2} {:>9} {:>21}",
+            format!("{} ({unit})", name.replace('_', " ")),
+            mb,
+            mq,
+            change,
+            spread
+        )?;
     }
     Ok(())
 }

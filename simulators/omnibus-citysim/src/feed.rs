@@ -17,7 +17,7 @@ use omnibus_proto::v1::{TelemetryBatch, TelemetryRecord};
 use omnibus_traffic::TrafficJob;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tokio::sync::broadcast::error::TryRecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// Records per ingest batch.
 pub const BATCH: usize = 2_000;
@@ -129,29 +129,48 @@ impl OfflineFeed {
 }
 
 impl PriceFeed for OfflineFeed {
-    async fn day(&mut self, policy: &Policy, records: Vec<TelemetryRecord>) -> Result<DayPrices, CitySimError> {
+    async fn day(
+        &mut self,
+        policy: &Policy,
+        records: Vec<TelemetryRecord>,
+    ) -> Result<DayPrices, CitySimError> {
         let store = PolicyStore::new(policy.clone(), "simulation")
             .map_err(|e| CitySimError::Platform(format!("policy: {e}")))?;
         let floor = store.latest().policy.rule.floor();
         let live = LiveCity::new(store);
         let mut feed = live.subscribe();
-        let clock = ManualClock::new(records.first().map_or(EventTime(0), |r| newest(std::slice::from_ref(r))));
+        let clock =
+            ManualClock::new(records.first().map_or(EventTime(0), |r| newest(std::slice::from_ref(r))));
         let job = TrafficJob::start(self.city.clone(), live.clone(), self.workers, None);
         let ingest = IngestService::start(self.city.clone(), clock.clock(), ingest_config(), job)
             .await
             .map_err(|e| CitySimError::Platform(e.to_string()))?;
-        let mut out = DayPrices { table: PriceTable { floor, ..PriceTable::default() }, ..DayPrices::default() };
-        let mut drain = |out: &mut DayPrices| -> Result<(), CitySimError> {
+        // Collect every price change as the job publishes it, until told the day is over.
+        let (done, mut over) = tokio::sync::oneshot::channel::<()>();
+        let collector = tokio::spawn(async move {
+            let mut table = PriceTable { floor, ..PriceTable::default() };
             loop {
-                match feed.try_recv() {
-                    Ok(c) => out.table.set(c.segment, c.minute, c.new),
-                    Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(()),
-                    Err(TryRecvError::Lagged(n)) => {
-                        return Err(CitySimError::Platform(format!("the price feed lost {n} updates")));
+                let next = tokio::select! {
+                    biased;
+                    next = feed.recv() => next,
+                    _ = &mut over => {
+                        loop {
+                            match feed.try_recv() {
+                                Ok(c) => table.set(c.segment, c.minute, c.new),
+                                Err(TryRecvError::Lagged(n)) => return Err(n),
+                                Err(_) => return Ok(table),
+                            }
+                        }
                     }
+                };
+                match next {
+                    Ok(c) => table.set(c.segment, c.minute, c.new),
+                    Err(RecvError::Lagged(n)) => return Err(n),
+                    Err(RecvError::Closed) => return Ok(table),
                 }
             }
-        };
+        });
+        let mut out = DayPrices::default();
         let mut records = records;
         while !records.is_empty() {
             let rest = records.split_off(records.len().min(BATCH));
@@ -162,10 +181,13 @@ impl PriceFeed for OfflineFeed {
                 .await
                 .map_err(|e| CitySimError::Platform(e.to_string()))?;
             count(&mut out, ack.accepted, &ack.rejected);
-            drain(&mut out)?;
         }
         ingest.finish().await.map_err(|e| CitySimError::Platform(e.to_string()))?;
-        drain(&mut out)?;
+        let _ = done.send(());
+        out.table = collector
+            .await
+            .map_err(|e| CitySimError::Platform(format!("price collector: {e}")))?
+            .map_err(|n| CitySimError::Platform(format!("the price feed lost {n} updates")))?;
         live.read(|s| {
             for (id, p) in &s.parking {
                 out.parking.insert(id.clone(), p.price_per_hour);

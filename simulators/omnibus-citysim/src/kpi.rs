@@ -161,11 +161,8 @@ pub fn summarize(
     let net = &world.city.network;
     let mut modes = [0u64; 5];
     let mut stranded = 0;
-    let mut by_district: Vec<Payers> = world
-        .districts
-        .iter()
-        .map(|d| Payers { group: d.name.clone(), ..Payers::default() })
-        .collect();
+    let mut by_district: Vec<Payers> =
+        world.districts.iter().map(|d| Payers { group: d.name.clone(), ..Payers::default() }).collect();
     let mut by_income: Vec<Payers> =
         INCOME_GROUPS.iter().map(|g| Payers { group: (*g).to_owned(), ..Payers::default() }).collect();
     let mut charges_of = vec![Cents::ZERO; people.len()];
@@ -193,7 +190,9 @@ pub fn summarize(
                 transit_co2 += l.co2_g as f64 / 1_000.0;
             }
         }
-        for group in [&mut by_district[person.home_district as usize], &mut by_income[usize::from(person.income)]] {
+        for group in
+            [&mut by_district[person.home_district as usize], &mut by_income[usize::from(person.income)]]
+        {
             group.persons += 1;
             group.modes[plan.mode.index()] += 1;
             group.charges = group.charges + charges_of[p];
@@ -216,7 +215,9 @@ pub fn summarize(
             .map(|(id, s)| (s.pos.distance_m(d.centre), id))
             .filter(|(dist, _)| *dist <= 600.0)
             .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map_or(Cents::ZERO, |(_, id)| day.parking.get(id).copied().unwrap_or(policy.parking.initial_per_hour));
+            .map_or(Cents::ZERO, |(_, id)| {
+                day.parking.get(id).copied().unwrap_or(policy.parking.initial_per_hour)
+            });
         parking = parking + Cents(price.0 * person.purpose.parking_hours());
     }
     let mut classes: Vec<ClassFigures> = Vec::new();
@@ -300,7 +301,10 @@ fn class_name(c: RoadClass) -> &'static str {
 }
 
 fn class_rank(name: &str) -> usize {
-    ["motorway/trunk", "primary", "secondary", "tertiary", "local"].iter().position(|n| *n == name).unwrap_or(9)
+    ["motorway/trunk", "primary", "secondary", "tertiary", "local"]
+        .iter()
+        .position(|n| *n == name)
+        .unwrap_or(9)
 }
 
 impl RunResult {
@@ -326,7 +330,11 @@ impl RunResult {
             ("vehicle_hours", "h", self.vehicle_hours),
             ("delay_hours", "h", self.delay_hours),
             ("mean_car_trip", "min", self.mean_car_minutes),
-            ("average_speed", "km/h", if self.vehicle_hours > 0.0 { self.vehicle_km / self.vehicle_hours } else { 0.0 }),
+            (
+                "average_speed",
+                "km/h",
+                if self.vehicle_hours > 0.0 { self.vehicle_km / self.vehicle_hours } else { 0.0 },
+            ),
             ("cordon_crossings", "vehicles", self.cordon_crossings as f64),
             ("cordon_passages_stream_job", "vehicles", self.stream_cordon_passages as f64),
             ("toll_revenue", "currency", money(self.toll_revenue)),
@@ -395,7 +403,10 @@ pub fn write_csv(dir: &std::path::Path, pairs: &[Pair], start_minute: i64) -> st
     }
     k.flush()?;
     let mut c = std::io::BufWriter::new(std::fs::File::create(dir.join("convergence.csv"))?);
-    writeln!(c, "seed,run,iteration,relative_gap,replanned,switched,flow_change,car_trips,vehicle_hours,mean_car_minutes,priced_segments")?;
+    writeln!(
+        c,
+        "seed,run,iteration,relative_gap,replanned,switched,flow_change,car_trips,vehicle_hours,mean_car_minutes,priced_segments"
+    )?;
     for pair in pairs {
         for (run, r) in [("baseline", &pair.baseline), ("policy", &pair.policy)] {
             for it in &r.iterations {
@@ -404,7 +415,11 @@ pub fn write_csv(dir: &std::path::Path, pairs: &[Pair], start_minute: i64) -> st
                     "{},{run},{},{},{},{},{},{},{:.3},{:.3},{}",
                     r.seed,
                     it.k,
-                    if it.relative_gap.is_finite() { format!("{:.6}", it.relative_gap) } else { String::new() },
+                    if it.relative_gap.is_finite() {
+                        format!("{:.6}", it.relative_gap)
+                    } else {
+                        String::new()
+                    },
                     it.replanned,
                     it.switched,
                     it.flow_change.map_or(String::new(), |f| format!("{f:.6}")),

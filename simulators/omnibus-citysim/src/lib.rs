@@ -106,7 +106,8 @@ pub fn prepare(scenario: &Resolved, progress: &(dyn Fn(Preparing) + Sync)) -> Re
     let (city, bundled) = match &scenario.scenario.city.osm_pbf {
         Some(path) => {
             let path = scenario.base.join(path);
-            let city = City::load("city", &path).map_err(|e| CitySimError::City(format!("{}: {e}", path.display())))?;
+            let city = City::load("city", &path)
+                .map_err(|e| CitySimError::City(format!("{}: {e}", path.display())))?;
             (city, false)
         }
         None => (City::porto_alegre(), true),
@@ -127,7 +128,16 @@ pub fn prepare(scenario: &Resolved, progress: &(dyn Fn(Preparing) + Sync)) -> Re
     let skims = skims::active_skims(&world, &planner, &pairs, depart, size, vot, &|done| {
         progress(Preparing::Skims { done, total })
     });
-    tracing::info!(pairs = total, failures = skims.failures, "District pairs planned.");
+    let with = |m: scenario::TravelMode| skims.pairs.values().filter(|l| l[m.index()].is_some()).count();
+    tracing::info!(
+        pairs = total,
+        failures = skims.failures,
+        transit = with(scenario::TravelMode::Transit),
+        bike = with(scenario::TravelMode::Bike),
+        bike_share = with(scenario::TravelMode::BikeShare),
+        walk = with(scenario::TravelMode::Walk),
+        "District pairs planned."
+    );
     Ok(Prepared { world, skims })
 }
 
@@ -165,7 +175,11 @@ pub async fn simulate<F: PriceFeed>(
 }
 
 /// Writes the CSV files and `report.html` into the scenario's output directory.
-pub fn write_outputs(prepared: &Prepared, scenario: &Resolved, pairs: &[Pair]) -> Result<std::path::PathBuf, CitySimError> {
+pub fn write_outputs(
+    prepared: &Prepared,
+    scenario: &Resolved,
+    pairs: &[Pair],
+) -> Result<std::path::PathBuf, CitySimError> {
     let dir = scenario.output_dir();
     let io = |path: &std::path::Path| {
         let path = path.display().to_string();

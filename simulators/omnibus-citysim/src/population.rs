@@ -178,7 +178,12 @@ pub fn from_od_file(
     path: &std::path::Path,
 ) -> Result<Vec<Person>, CitySimError> {
     let file = path.display().to_string();
-    let bad = |line: u64, field: &str, reason: String| CitySimError::Input { file: file.clone(), line, field: field.to_owned(), reason };
+    let bad = |line: u64, field: &str, reason: String| CitySimError::Input {
+        file: file.clone(),
+        line,
+        field: field.to_owned(),
+        reason,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -187,10 +192,9 @@ pub fn from_od_file(
     let columns = ["origin_lat", "origin_lon", "destination_lat", "destination_lon", "trips", "depart"];
     let mut index = [0usize; 6];
     for (k, name) in columns.iter().enumerate() {
-        index[k] = header
-            .iter()
-            .position(|h| h == *name)
-            .ok_or_else(|| bad(1, name, format!("missing column (the header needs {})", columns.join(","))))?;
+        index[k] = header.iter().position(|h| h == *name).ok_or_else(|| {
+            bad(1, name, format!("missing column (the header needs {})", columns.join(",")))
+        })?;
     }
     let scale = *scenario.scenario.demand.scale.get_ref();
     let mut r = rng(seed, Stream::Population);

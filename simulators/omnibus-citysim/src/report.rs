@@ -7,7 +7,9 @@ use crate::scenario::{Resolved, TravelMode};
 use crate::telemetry::SERIES_MS;
 use crate::world::World;
 use omnibus_core::policy::{Policy, PricingRule};
-use omnibus_report::{BarChart, BarGroup, Block, LineChart, MapChart, MapLine, Report, Section, Series, Table};
+use omnibus_report::{
+    BarChart, BarGroup, Block, LineChart, MapChart, MapLine, Report, Section, Series, Table,
+};
 
 /// Mean, min and max of `values`.
 fn spread(values: &[f64]) -> (f64, f64, f64) {
@@ -68,9 +70,8 @@ pub fn describe(policy: &Policy) -> String {
         PricingRule::ClassBands(b) => {
             parts.push(format!("ERP speed bands per road class, reviewed every {} minutes", b.review_minutes))
         }
-        PricingRule::MarginalCost(m) => {
-            parts.push(format!("marginal-cost tolls at a value of time of {}/h", m.value_of_time_cents_per_hour))
-        }
+        PricingRule::MarginalCost(m) => parts
+            .push(format!("marginal-cost tolls at a value of time of {}/h", m.value_of_time_cents_per_hour)),
     }
     if let Some(c) = &policy.cordon {
         let max = c.schedule.iter().map(|p| p.charge).max().unwrap_or_default();
@@ -98,7 +99,8 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
         for (i, (name, unit, _)) in first.baseline.headline().iter().enumerate() {
             let b: Vec<f64> = pairs.iter().map(|p| p.baseline.headline()[i].2).collect();
             let q: Vec<f64> = pairs.iter().map(|p| p.policy.headline()[i].2).collect();
-            let rel: Vec<f64> = b.iter().zip(&q).map(|(b, q)| if *b != 0.0 { (q - b) / b } else { f64::NAN }).collect();
+            let rel: Vec<f64> =
+                b.iter().zip(&q).map(|(b, q)| if *b != 0.0 { (q - b) / b } else { f64::NAN }).collect();
             let (mb, mq, (mr, lo, hi)) = (spread(&b).0, spread(&q).0, spread(&rel));
             let unit = if *unit == "currency" { currency.as_str() } else { unit };
             rows.push(vec![
@@ -178,7 +180,13 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
             rows: per_seed,
         }));
     }
-    let figures = [("cordon crossings", &crossings), ("vehicle-km", &vkm), ("car CO2", &car_co2), ("total CO2", &co2), ("car NOx", &nox)];
+    let figures = [
+        ("cordon crossings", &crossings),
+        ("vehicle-km", &vkm),
+        ("car CO2", &car_co2),
+        ("total CO2", &co2),
+        ("car NOx", &nox),
+    ];
     let (values, errors): (Vec<f64>, Vec<(f64, f64)>) = figures
         .iter()
         .map(|(_, v)| {
@@ -241,7 +249,10 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
 
     // Time of day.
     let start_s = scenario.local_minute(scenario.start) as f64 * 60.0;
-    let series = |name: &str, dashed: bool, pick: &dyn Fn(&RunResult) -> Vec<f64>, run: &dyn Fn(&Pair) -> &RunResult| {
+    let series = |name: &str,
+                  dashed: bool,
+                  pick: &dyn Fn(&RunResult) -> Vec<f64>,
+                  run: &dyn Fn(&Pair) -> &RunResult| {
         let all: Vec<Vec<f64>> = pairs.iter().map(|p| pick(run(p))).collect();
         let len = all.iter().map(Vec::len).min().unwrap_or(0);
         let mut points = Vec::new();
@@ -299,7 +310,11 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
             });
             conv.push(Series {
                 name: format!("{run}: link flow change"),
-                points: r.iterations.iter().filter_map(|i| i.flow_change.map(|f| (f64::from(i.k), f))).collect(),
+                points: r
+                    .iterations
+                    .iter()
+                    .filter_map(|i| i.flow_change.map(|f| (f64::from(i.k), f)))
+                    .collect(),
                 band: Vec::new(),
                 dashed: run == "baseline",
             });
@@ -315,7 +330,11 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
                         vec![
                             (*run).to_owned(),
                             i.k.to_string(),
-                            if i.relative_gap.is_finite() { format!("{:.4}", i.relative_gap) } else { "–".into() },
+                            if i.relative_gap.is_finite() {
+                                format!("{:.4}", i.relative_gap)
+                            } else {
+                                "–".into()
+                            },
                             num(i.replanned as f64),
                             num(i.switched as f64),
                             i.flow_change.map_or("–".into(), |f| format!("{f:.4}")),
@@ -372,7 +391,11 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
                         format!("{:.1} %", payers / persons.max(1.0) * 100.0),
                         format!("{:.2}", charges / n),
                         format!("{:.2}", charges / persons.max(1.0)),
-                        format!("{:.1} % → {:.1} %", car_b / persons.max(1.0) * 100.0, car_p / persons.max(1.0) * 100.0),
+                        format!(
+                            "{:.1} % → {:.1} %",
+                            car_b / persons.max(1.0) * 100.0,
+                            car_p / persons.max(1.0) * 100.0
+                        ),
                     ],
                 )
             })
@@ -381,26 +404,36 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
         rows.into_iter().take(20).map(|(_, r)| r).collect()
     };
     let header = |g: &str| {
-        vec![g.to_owned(), "people".into(), "paying".into(), format!("charges ({currency})"), format!("per person ({currency})"), "car share".into()]
+        vec![
+            g.to_owned(),
+            "people".into(),
+            "paying".into(),
+            format!("charges ({currency})"),
+            format!("per person ({currency})"),
+            "car share".into(),
+        ]
     };
     sections.push(Section {
         heading: "Who pays".into(),
         blocks: vec![
-            Block::Table(Table { caption: "Tolls and cordon charges by income group (policy run, mean over seeds)".into(), header: header("income group"), rows: groups(&|r| &r.by_income) }),
-            Block::Table(Table { caption: "By home district, the 20 that pay most".into(), header: header("district"), rows: groups(&|r| &r.by_district) }),
+            Block::Table(Table {
+                caption: "Tolls and cordon charges by income group (policy run, mean over seeds)".into(),
+                header: header("income group"),
+                rows: groups(&|r| &r.by_income),
+            }),
+            Block::Table(Table {
+                caption: "By home district, the 20 that pay most".into(),
+                header: header("district"),
+                rows: groups(&|r| &r.by_district),
+            }),
         ],
     });
 
     // Maps.
     let net = &world.city.network;
     let n = pairs.len().max(1) as f64;
-    let outline: Vec<Vec<(f64, f64)>> = sc
-        .policy
-        .get_ref()
-        .cordon
-        .iter()
-        .map(|c| c.zone.iter().map(|p| (p.lon, p.lat)).collect())
-        .collect();
+    let outline: Vec<Vec<(f64, f64)>> =
+        sc.policy.get_ref().cordon.iter().map(|c| c.zone.iter().map(|p| (p.lon, p.lat)).collect()).collect();
     let mut volume_lines = Vec::new();
     let mut speed_lines = Vec::new();
     for (l, seg) in net.segments().iter().enumerate() {
@@ -440,7 +473,14 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
         .iter()
         .flat_map(|p| {
             [("baseline", &p.baseline), ("policy", &p.policy)].map(|(run, r)| {
-                vec![r.seed.to_string(), run.to_owned(), num(r.telemetry_accepted as f64), num(r.telemetry_rejected as f64), num(r.teleports as f64), num(r.stranded as f64)]
+                vec![
+                    r.seed.to_string(),
+                    run.to_owned(),
+                    num(r.telemetry_accepted as f64),
+                    num(r.telemetry_rejected as f64),
+                    num(r.teleports as f64),
+                    num(r.stranded as f64),
+                ]
             })
         })
         .collect();
@@ -466,7 +506,12 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
     });
     Report {
         title: format!("Omnibus policy simulation: {}", sc.name),
-        subtitle: format!("{} · {} · seeds {}", world.city.name, describe(sc.policy.get_ref()), seeds.join(", ")),
+        subtitle: format!(
+            "{} · {} · seeds {}",
+            world.city.name,
+            describe(sc.policy.get_ref()),
+            seeds.join(", ")
+        ),
         sections,
     }
 }

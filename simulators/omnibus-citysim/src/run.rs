@@ -16,6 +16,7 @@
 //! 4. the telemetry goes to the live platform ([`PriceFeed`]), whose stream
 //!    job prices the day under the policy: those are the prices of the next day.
 
+use crate::CitySimError;
 use crate::feed::{DayPrices, PriceFeed, PriceTable};
 use crate::kpi::{self, DayTotals, Iteration, RunResult};
 use crate::population::Person;
@@ -24,7 +25,6 @@ use crate::scenario::{Resolved, TravelMode};
 use crate::skims::{ActiveSkims, car_path, weights};
 use crate::telemetry::DayObserver;
 use crate::world::World;
-use crate::CitySimError;
 use omnibus_cch::{Metric, Searcher};
 use omnibus_core::policy::Policy;
 use omnibus_core::{Cents, EventTime, SegmentId};
@@ -133,9 +133,13 @@ pub async fn run_policy<F: PriceFeed>(
     let people = crate::population::generate(world, sc, seed)?;
     let n_links = world.network.links().len();
     let bins = (((sc.end.0 - sc.start.0) as f64 / BIN_MS as f64).ceil() as usize).max(1);
-    let free: Vec<u32> =
-        (0..n_links).map(|l| world.network.free_flow_ms(LinkId(l as u32)).clamp(1, i64::from(u32::MAX)) as u32).collect();
-    let cordon = cordon_links(world, policy);
+    let free: Vec<u32> = (0..n_links)
+        .map(|l| world.network.free_flow_ms(LinkId(l as u32)).clamp(1, i64::from(u32::MAX)) as u32)
+        .collect();
+    // Crossings count against the cordon of the policy under test in every
+    // run (the baseline too); only a run whose policy has the cordon charges it.
+    let counted = cordon_links(world, sc.scenario.policy.get_ref());
+    let charged = cordon_links(world, policy);
     let vots = *choice.value_of_time_cents_per_hour.get_ref();
     let anchors: Vec<u32> = world
         .districts
@@ -160,19 +164,29 @@ pub async fn run_policy<F: PriceFeed>(
     let mut iterations = Vec::new();
     let mut previous_volume: Option<Vec<u32>> = None;
     let iterations_total = *choice.iterations.get_ref();
-    let mut last: Option<(DayObserver, DayPrices, Vec<Option<Plan>>, omnibus_meso::MesoOutcome, Vec<u32>)> = None;
+    let mut last: Option<(DayObserver, DayPrices, Vec<Option<Plan>>, omnibus_meso::MesoOutcome, Vec<u32>)> =
+        None;
     let mut searcher = Searcher::new(world.city.network.nodes().len());
     let mut scratch = Vec::new();
     for k in 1..=iterations_total {
         progress(Progress::Iteration { k, of: iterations_total });
         // 1. Car costs of the day ahead.
         let parking = parking_by_district(world, &prices, policy);
-        let mut costs = CarCosts { bins, time: Vec::new(), money: Vec::new(), metrics: Vec::new(), memo: HashMap::new(), anchors: anchors.clone() };
+        let mut costs = CarCosts {
+            bins,
+            time: Vec::new(),
+            money: Vec::new(),
+            metrics: Vec::new(),
+            memo: HashMap::new(),
+            anchors: anchors.clone(),
+        };
         for (b, times) in link_time.iter().enumerate() {
             let mid = sc.start.plus_ms(b as i64 * BIN_MS + BIN_MS / 2);
             let charge = policy.cordon.as_ref().map_or(Cents::ZERO, |c| c.charge_at(mid));
             let money: Vec<i64> = (0..n_links)
-                .map(|l| prices.table.price_at(SegmentId(l as u32), mid).0 + if cordon[l] { charge.0 } else { 0 })
+                .map(|l| {
+                    prices.table.price_at(SegmentId(l as u32), mid).0 + if charged[l] { charge.0 } else { 0 }
+                })
                 .collect();
             let metrics = vots.map(|vot| {
                 weights(times, &money, vot, &mut scratch);
@@ -201,12 +215,24 @@ pub async fn run_policy<F: PriceFeed>(
             if !replan {
                 continue;
             }
-            let pick = logit_pick(&alternatives, *choice.logit_scale_cents.get_ref(), uniform(seed, Stream::Choice, p as u32, k, 1));
+            let pick = logit_pick(
+                &alternatives,
+                *choice.logit_scale_cents.get_ref(),
+                uniform(seed, Stream::Choice, p as u32, k, 1),
+            );
             let alt = &alternatives[pick];
             let route = if alt.mode == TravelMode::Car {
                 let b = costs.bin(sc.start, alt.depart);
                 let metric = &costs.metrics[b][usize::from(person.income)];
-                match car_path(&world.cch, metric, &mut searcher, person.home.0, person.dest.0, &costs.time[b], &costs.money[b]) {
+                match car_path(
+                    &world.cch,
+                    metric,
+                    &mut searcher,
+                    person.home.0,
+                    person.dest.0,
+                    &costs.time[b],
+                    &costs.money[b],
+                ) {
                     Some((_, _, arcs)) if !arcs.is_empty() => arcs,
                     _ => {
                         stats.stranded += 1;
@@ -217,7 +243,8 @@ pub async fn run_policy<F: PriceFeed>(
             } else {
                 Vec::new()
             };
-            let changed = plans[p].as_ref().is_none_or(|old| old.mode != alt.mode || old.depart != alt.depart);
+            let changed =
+                plans[p].as_ref().is_none_or(|old| old.mode != alt.mode || old.depart != alt.depart);
             stats.replanned += 1;
             stats.switched += u64::from(changed && k > 1);
             plans[p] = Some(Plan { mode: alt.mode, depart: alt.depart, route });
@@ -232,8 +259,20 @@ pub async fn run_policy<F: PriceFeed>(
                 drivers.push(p as u32);
             }
         }
-        let mut observer = DayObserver::new(inputs, policy, &prices.table, &cordon, &drivers, &people, &plans, seed, bins);
-        let config = MesoConfig { end_ms: Some(sc.end.0 - sc.start.0 + 3 * 3_600_000), ..MesoConfig::default() };
+        let mut observer = DayObserver::new(
+            inputs,
+            policy,
+            &prices.table,
+            &counted,
+            &charged,
+            &drivers,
+            &people,
+            &plans,
+            seed,
+            bins,
+        );
+        let config =
+            MesoConfig { end_ms: Some(sc.end.0 - sc.start.0 + 3 * 3_600_000), ..MesoConfig::default() };
         let outcome = omnibus_meso::simulate(&world.network, &meso_plans, &config, &mut observer)?;
         let records = observer.telemetry(inputs, &people, &plans, &outcome);
         // 4. The platform prices the day.
@@ -264,7 +303,13 @@ pub async fn run_policy<F: PriceFeed>(
             priced_segments: day.table.priced_segments() as u64,
             stranded: stats.stranded,
         });
-        tracing::info!(k, cars = drivers.len(), records = day.accepted, rejected = day.rejected, "Iteration done.");
+        tracing::info!(
+            k,
+            cars = drivers.len(),
+            records = day.accepted,
+            rejected = day.rejected,
+            "Iteration done."
+        );
         previous_volume = Some(volume);
         let day_for_next = day.clone();
         last = Some((observer, day, plans.clone(), outcome, drivers));
@@ -329,7 +374,8 @@ fn car_level(
         return *v;
     }
     let metric = &costs.metrics[bin][usize::from(class)];
-    let v = car_path(&world.cch, metric, searcher, from, to, &costs.time[bin], &costs.money[bin]).map(|(t, m, _)| (t, m));
+    let v = car_path(&world.cch, metric, searcher, from, to, &costs.time[bin], &costs.money[bin])
+        .map(|(t, m, _)| (t, m));
     costs.memo.insert(key, v);
     v
 }
@@ -437,7 +483,8 @@ mod tests {
             Alternative { mode: TravelMode::Car, depart: EventTime(0), gc: 1_000.0 },
             Alternative { mode: TravelMode::Transit, depart: EventTime(0), gc: 1_250.0 },
         ];
-        let picks: Vec<usize> = (0..10_000).map(|i| logit_pick(&alts, 250.0, f64::from(i) / 10_000.0)).collect();
+        let picks: Vec<usize> =
+            (0..10_000).map(|i| logit_pick(&alts, 250.0, f64::from(i) / 10_000.0)).collect();
         let car = picks.iter().filter(|i| **i == 0).count() as f64 / 10_000.0;
         // e^1 / (e^1 + 1) = 0.731.
         assert!((car - 0.731).abs() < 0.01, "{car}");

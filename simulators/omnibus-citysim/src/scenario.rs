@@ -241,7 +241,7 @@ pub struct ModeConstants {
 
 impl Default for ModeConstants {
     fn default() -> Self {
-        ModeConstants { car: 0, transit: 250, bike: 400, bike_share: 400, walk: 100 }
+        ModeConstants { car: 0, transit: -200, bike: 2_500, bike_share: 2_500, walk: 300 }
     }
 }
 
@@ -401,7 +401,12 @@ impl Check<'_> {
         (span.end > 0).then(|| self.text[..span.start.min(self.text.len())].matches('\n').count() + 1)
     }
 
-    fn err<T>(&self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) -> Result<T, ScenarioError> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Result<T, ScenarioError> {
         Err(ScenarioError {
             file: self.file.to_owned(),
             line: self.line(span),
@@ -443,24 +448,40 @@ impl Scenario {
             return c.err(s.seeds.span(), "seeds", format!("must be 1 to 100, got {}", s.seeds.get_ref()));
         }
         let day = parse_date(s.city.date.get_ref()).map_or_else(
-            || c.err(s.city.date.span(), "city.date", format!("{:?} is not a YYYY-MM-DD date", s.city.date.get_ref())),
+            || {
+                c.err(
+                    s.city.date.span(),
+                    "city.date",
+                    format!("{:?} is not a YYYY-MM-DD date", s.city.date.get_ref()),
+                )
+            },
             Ok,
         )?;
         let size = *s.city.district_size_m.get_ref();
         if !size.is_finite() || !(200.0..=20_000.0).contains(&size) {
-            return c.err(s.city.district_size_m.span(), "city.district_size_m", format!("must be 200 to 20000 m, got {size}"));
+            return c.err(
+                s.city.district_size_m.span(),
+                "city.district_size_m",
+                format!("must be 200 to 20000 m, got {size}"),
+            );
         }
         if !(-14 * 60..=14 * 60).contains(&s.city.utc_offset_minutes) {
             return c.err(0..0, "city.utc_offset_minutes", "must be within ±14 hours");
         }
         let hhmm = |v: &Spanned<String>, key: &str| {
-            parse_hhmm(v.get_ref())
-                .map_or_else(|| c.err(v.span(), key, format!("{:?} is not a local time HH:MM", v.get_ref())), Ok)
+            parse_hhmm(v.get_ref()).map_or_else(
+                || c.err(v.span(), key, format!("{:?} is not a local time HH:MM", v.get_ref())),
+                Ok,
+            )
         };
         let start_min = hhmm(&s.horizon.start, "horizon.start")?;
         let end_min = hhmm(&s.horizon.end, "horizon.end")?;
         if end_min <= start_min {
-            return c.err(s.horizon.end.span(), "horizon.end", format!("{} is not after the start {}", s.horizon.end.get_ref(), s.horizon.start.get_ref()));
+            return c.err(
+                s.horizon.end.span(),
+                "horizon.end",
+                format!("{} is not after the start {}", s.horizon.end.get_ref(), s.horizon.start.get_ref()),
+            );
         }
         let work = hhmm(&s.demand.work_start, "demand.work_start")?;
         let d = &s.demand;
@@ -479,27 +500,47 @@ impl Scenario {
         }
         let spread = *d.work_start_spread_minutes.get_ref();
         if !spread.is_finite() || !(0.0..=240.0).contains(&spread) {
-            return c.err(d.work_start_spread_minutes.span(), "demand.work_start_spread_minutes", "must be 0 to 240");
+            return c.err(
+                d.work_start_spread_minutes.span(),
+                "demand.work_start_spread_minutes",
+                "must be 0 to 240",
+            );
         }
         let ch = &s.choice;
         if !(1..=200).contains(ch.iterations.get_ref()) {
-            return c.err(ch.iterations.span(), "choice.iterations", format!("must be 1 to 200, got {}", ch.iterations.get_ref()));
+            return c.err(
+                ch.iterations.span(),
+                "choice.iterations",
+                format!("must be 1 to 200, got {}", ch.iterations.get_ref()),
+            );
         }
         if ch.modes.get_ref().is_empty() {
             return c.err(ch.modes.span(), "choice.modes", "name at least one mode");
         }
         let shifts = ch.departure_shifts_minutes.get_ref();
         if shifts.is_empty() || shifts.len() > 32 || shifts.iter().any(|m| m.abs() > 240) {
-            return c.err(ch.departure_shifts_minutes.span(), "choice.departure_shifts_minutes", "give 1 to 32 shifts within ±240 minutes");
+            return c.err(
+                ch.departure_shifts_minutes.span(),
+                "choice.departure_shifts_minutes",
+                "give 1 to 32 shifts within ±240 minutes",
+            );
         }
         if ch.value_of_time_cents_per_hour.get_ref().iter().any(|v| *v <= 0) {
-            return c.err(ch.value_of_time_cents_per_hour.span(), "choice.value_of_time_cents_per_hour", "must be positive");
+            return c.err(
+                ch.value_of_time_cents_per_hour.span(),
+                "choice.value_of_time_cents_per_hour",
+                "must be positive",
+            );
         }
         let theta = *ch.logit_scale_cents.get_ref();
         if !theta.is_finite() || theta <= 0.0 {
             return c.err(ch.logit_scale_cents.span(), "choice.logit_scale_cents", "must be positive");
         }
-        if !(ch.early_factor.is_finite() && ch.late_factor.is_finite() && ch.early_factor >= 0.0 && ch.late_factor >= 0.0) {
+        if !(ch.early_factor.is_finite()
+            && ch.late_factor.is_finite()
+            && ch.early_factor >= 0.0
+            && ch.late_factor >= 0.0)
+        {
             return c.err(0..0, "choice.early_factor", "schedule factors must be non-negative numbers");
         }
         let t = &s.telemetry;
@@ -594,7 +635,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_and_line() {
-        let e = parse("name = \"x\"\n\n[horizon]\nstart = \"09:00\"\nend = \"08:00\"\n[policy]\n").unwrap_err();
+        let e =
+            parse("name = \"x\"\n\n[horizon]\nstart = \"09:00\"\nend = \"08:00\"\n[policy]\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (Some(5), "horizon.end"), "{e}");
         let e = parse("name = \"x\"\n[choice]\niterations = 0\n[policy]\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (Some(3), "choice.iterations"), "{e}");

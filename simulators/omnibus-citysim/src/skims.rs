@@ -131,7 +131,8 @@ pub fn active_skims(
 /// The journey planner for walking, cycling, bike-share and transit (its car
 /// part is not used: cars are costed on the simulation's own times).
 pub fn journey_planner(world: &World, bundled: bool) -> JourneyPlanner {
-    let live = LiveCity::new(PolicyStore::new(crate::scenario::no_tolls(), "simulation").expect("valid policy"));
+    let live =
+        LiveCity::new(PolicyStore::new(crate::scenario::no_tolls(), "simulation").expect("valid policy"));
     let car = omnibus_planner::CarPlanner::new(world.city.clone(), live);
     let transit = if bundled {
         omnibus_planner::transit::TransitNetwork::porto_alegre(&world.city)

@@ -73,6 +73,7 @@ pub struct DayObserver {
     accounts: BTreeMap<u32, VehicleAccount>,
     cordon_policy: Option<CordonPolicy>,
     cordon: Vec<bool>,
+    charged: Vec<bool>,
     table: PriceTable,
     /// Per 5-minute step: vehicle-seconds on the road, metres driven, crossings.
     pub series_vs: Vec<f64>,
@@ -100,6 +101,7 @@ impl DayObserver {
         policy: &Policy,
         table: &PriceTable,
         cordon: &[bool],
+        charged: &[bool],
         drivers: &[u32],
         _people: &[Person],
         _plans: &[Option<Plan>],
@@ -148,6 +150,7 @@ impl DayObserver {
             accounts: BTreeMap::new(),
             cordon_policy: policy.cordon.clone(),
             cordon: cordon.to_vec(),
+            charged: charged.to_vec(),
             table: table.clone(),
             series_vs: vec![0.0; steps],
             series_m: vec![0.0; steps],
@@ -182,7 +185,8 @@ impl DayObserver {
     /// Mean traversal time of `link` for vehicles entering in `bin`, ms.
     pub fn mean_time(&self, bin: usize, link: usize) -> Option<u32> {
         let i = bin * self.links + link;
-        (self.cnt[i] > 0).then(|| (self.sum_ms[i] / u64::from(self.cnt[i])).clamp(1, u64::from(u32::MAX)) as u32)
+        (self.cnt[i] > 0)
+            .then(|| (self.sum_ms[i] / u64::from(self.cnt[i])).clamp(1, u64::from(u32::MAX)) as u32)
     }
 
     /// Totals of the day for the convergence table.
@@ -241,7 +245,8 @@ impl DayObserver {
             }
         }
         // Parking: arrivals near a facility occupy it from their arrival on.
-        let sites: Vec<(&String, &omnibus_core::registry::Site)> = world.city.registry.parking.iter().collect();
+        let sites: Vec<(&String, &omnibus_core::registry::Site)> =
+            world.city.registry.parking.iter().collect();
         let mut arrivals: Vec<Vec<i64>> = vec![Vec::new(); sites.len()];
         if !sites.is_empty() {
             for (trip, a) in outcome.arrived_ms.iter().enumerate() {
@@ -273,10 +278,14 @@ impl DayObserver {
                     .map(|(i, _)| i)
             };
             for (p, plan) in plans.iter().enumerate() {
-                let Some(plan) = plan.as_ref().filter(|pl| pl.mode == TravelMode::BikeShare) else { continue };
+                let Some(plan) = plan.as_ref().filter(|pl| pl.mode == TravelMode::BikeShare) else {
+                    continue;
+                };
                 let person = &people[p];
                 let net = &world.city.network;
-                if let (Some(a), Some(b)) = (nearest(net.node(person.home).pos), nearest(net.node(person.dest).pos)) {
+                if let (Some(a), Some(b)) =
+                    (nearest(net.node(person.home).pos), nearest(net.node(person.dest).pos))
+                {
                     let ride = inputs
                         .skims
                         .pairs
@@ -304,7 +313,8 @@ impl DayObserver {
             }
             for (i, (id, site)) in stations.iter().enumerate() {
                 let delta: i32 = moves[i].iter().filter(|(w, _)| *w <= t).map(|(_, d)| *d).sum();
-                let bikes = (i64::from(site.capacity / 2) + i64::from(delta)).clamp(0, i64::from(site.capacity)) as u32;
+                let bikes = (i64::from(site.capacity / 2) + i64::from(delta))
+                    .clamp(0, i64::from(site.capacity)) as u32;
                 out.push(TelemetryRecord {
                     kind: Some(Kind::BikeStation(BikeStationStatus {
                         station_id: (*id).clone(),
@@ -351,10 +361,12 @@ impl Observer for DayObserver {
             self.crossings[i] += 1;
             let s = self.step(t_ms);
             self.series_crossings[s] += 1;
-            if let Some(policy) = &self.cordon_policy {
-                let owed = self.accounts.entry(trip.0).or_default().pass(policy, at);
-                self.cordon_paid[i] = self.cordon_paid[i] + owed;
-            }
+        }
+        if self.charged[l]
+            && let Some(policy) = &self.cordon_policy
+        {
+            let owed = self.accounts.entry(trip.0).or_default().pass(policy, at);
+            self.cordon_paid[i] = self.cordon_paid[i] + owed;
         }
         if let Some(&d) = self.detector_of.get(&l) {
             let m = (t_ms / 60_000).max(0) as usize;
@@ -384,7 +396,8 @@ impl Observer for DayObserver {
         if self.probe[i] {
             // Reports at phase + n·interval within [enter, t).
             let phase = self.phase_ms[i];
-            let first = (enter - phase).div_euclid(self.interval_ms) + i64::from((enter - phase).rem_euclid(self.interval_ms) != 0);
+            let first = (enter - phase).div_euclid(self.interval_ms)
+                + i64::from((enter - phase).rem_euclid(self.interval_ms) != 0);
             let mut at = phase + first * self.interval_ms;
             while at < t_ms {
                 let frac = (at - enter) as f64 / dur as f64;

@@ -52,7 +52,11 @@ pub struct World {
 fn is_major(class: RoadClass) -> bool {
     matches!(
         class,
-        RoadClass::Motorway | RoadClass::Trunk | RoadClass::Primary | RoadClass::Secondary | RoadClass::Tertiary
+        RoadClass::Motorway
+            | RoadClass::Trunk
+            | RoadClass::Primary
+            | RoadClass::Secondary
+            | RoadClass::Tertiary
     )
 }
 
@@ -249,7 +253,8 @@ fn districts(city: &City, usable: &[bool], size: f64, centre: LatLon) -> (Vec<Di
         if members.len() < 8 {
             continue;
         }
-        let (sx, sy) = members.iter().fold((0.0, 0.0), |(a, b), n| (a + xy[n.index()][0], b + xy[n.index()][1]));
+        let (sx, sy) =
+            members.iter().fold((0.0, 0.0), |(a, b), n| (a + xy[n.index()][0], b + xy[n.index()][1]));
         let c = proj.unproject([sx / members.len() as f64, sy / members.len() as f64]);
         for n in &members {
             district_of[n.index()] = out.len() as u32;
