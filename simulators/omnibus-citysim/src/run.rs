@@ -73,12 +73,18 @@ pub struct Inputs<'a> {
     pub skims: &'a ActiveSkims,
 }
 
+/// Car time and money between two nodes in a bin for an income group.
+type CarMemo = HashMap<(u32, u32, u32, u8), Option<(i64, Cents)>>;
+
+/// What the final day left behind.
+type FinalDay = (DayObserver, DayPrices, Vec<Option<Plan>>, omnibus_meso::MesoOutcome, Vec<u32>);
+
 struct CarCosts {
     bins: usize,
     time: Vec<Vec<u32>>,
     money: Vec<Vec<i64>>,
     metrics: Vec<[Metric; 3]>,
-    memo: HashMap<(u32, u32, u32, u8), Option<(i64, Cents)>>,
+    memo: CarMemo,
     anchors: Vec<u32>,
 }
 
@@ -164,8 +170,7 @@ pub async fn run_policy<F: PriceFeed>(
     let mut iterations = Vec::new();
     let mut previous_volume: Option<Vec<u32>> = None;
     let iterations_total = *choice.iterations.get_ref();
-    let mut last: Option<(DayObserver, DayPrices, Vec<Option<Plan>>, omnibus_meso::MesoOutcome, Vec<u32>)> =
-        None;
+    let mut last: Option<FinalDay> = None;
     let mut searcher = Searcher::new(world.city.network.nodes().len());
     let mut scratch = Vec::new();
     for k in 1..=iterations_total {

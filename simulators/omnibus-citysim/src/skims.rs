@@ -96,7 +96,8 @@ pub fn active_skims(
         Some(best.map(|b| b.map(|(_, l)| l)))
     };
     let done = std::sync::atomic::AtomicU64::new(0);
-    let halves: Vec<Vec<((u32, u32), Option<[Option<Level>; 5]>)>> = std::thread::scope(|s| {
+    type Planned = ((u32, u32), Option<[Option<Level>; 5]>);
+    let halves: Vec<Vec<Planned>> = std::thread::scope(|s| {
         let chunk = pairs.len().div_ceil(2).max(1);
         let handles: Vec<_> = pairs
             .chunks(chunk)

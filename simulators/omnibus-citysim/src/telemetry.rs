@@ -328,7 +328,7 @@ impl DayObserver {
             }
             t += 300_000;
         }
-        out.sort_by_key(|r| record_key(r));
+        out.sort_by_key(record_key);
         out
     }
 }

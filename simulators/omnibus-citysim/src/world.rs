@@ -119,8 +119,7 @@ fn add_signals(city: &City, network: &mut Network) -> Result<usize, CitySimError
     }
     let cycle = 2 * (SIGNAL_GREEN_MS + SIGNAL_CLEARANCE_MS);
     let mut count = 0;
-    for node in 0..n {
-        let ins = &incoming[node];
+    for (node, ins) in incoming.iter().enumerate() {
         let mut from_nodes: Vec<u32> = ins.iter().map(|s| net.segments()[s.index()].from.0).collect();
         from_nodes.sort_unstable();
         from_nodes.dedup();
@@ -131,7 +130,7 @@ fn add_signals(city: &City, network: &mut Network) -> Result<usize, CitySimError
         let axis = |s: SegmentId| {
             let g = &net.segments()[s.index()].geometry;
             let b = g[g.len() - 2].bearing_deg(g[g.len() - 1]).rem_euclid(180.0);
-            usize::from(!(b < 45.0 || b >= 135.0))
+            usize::from((45.0..135.0).contains(&b))
         };
         let groups: Vec<usize> = ins.iter().map(|&s| axis(s)).collect();
         if groups.iter().all(|&g| g == groups[0]) {

@@ -9,6 +9,7 @@ use clap::Parser;
 use omnibus_citysim::feed::OfflineFeed;
 use omnibus_citysim::run::{Inputs, Progress, run_policy};
 use omnibus_citysim::scenario::Scenario;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -99,6 +100,6 @@ async fn main() -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&args.out, serde_json::to_string_pretty(&json)?)?;
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&json)?)?;
     Ok(())
 }
