@@ -200,25 +200,14 @@ pub fn summarize(
         }
     }
     // Parking: each driver who arrived pays the hourly price near the destination.
+    let hourly = crate::run::parking_by_district(world, day, policy);
     let mut parking = Cents::ZERO;
     for (trip, p) in drivers.iter().enumerate() {
-        if outcome.arrived_ms[trip].is_none() {
-            continue;
+        if outcome.arrived_ms[trip].is_some() {
+            let person = &people[*p as usize];
+            parking =
+                parking + Cents(hourly[person.dest_district as usize].0 * person.purpose.parking_hours());
         }
-        let person = &people[*p as usize];
-        let d = &world.districts[person.dest_district as usize];
-        let price = world
-            .city
-            .registry
-            .parking
-            .iter()
-            .map(|(id, s)| (s.pos.distance_m(d.centre), id))
-            .filter(|(dist, _)| *dist <= 600.0)
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map_or(Cents::ZERO, |(_, id)| {
-                day.parking.get(id).copied().unwrap_or(policy.parking.initial_per_hour)
-            });
-        parking = parking + Cents(price.0 * person.purpose.parking_hours());
     }
     let mut classes: Vec<ClassFigures> = Vec::new();
     let mut free_hours = 0.0;

@@ -154,15 +154,15 @@ pub fn synthetic(world: &World, scenario: &Resolved, seed: u64) -> Vec<Person> {
     people
 }
 
-/// The usable junction nearest to `p` (linear scan).
-fn nearest_usable(world: &World, p: LatLon) -> Option<NodeId> {
+/// The junction of a district nearest to `p` (linear scan).
+fn nearest_junction(world: &World, p: LatLon) -> Option<NodeId> {
     world
         .city
         .network
         .nodes()
         .iter()
         .enumerate()
-        .filter(|(i, _)| world.usable[*i] && world.district_of[*i] != u32::MAX)
+        .filter(|(i, _)| world.district_of[*i] != u32::MAX)
         .map(|(i, n)| (n.pos.distance_m(p), i))
         .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
         .map(|(_, i)| NodeId(i as u32))
@@ -226,9 +226,10 @@ pub fn from_od_file(
         if depart < scenario.start || depart >= scenario.end {
             return Err(bad(line, "depart", format!("{depart_text} lies outside the horizon")));
         }
-        let (Some(home), Some(dest)) =
-            (nearest_usable(world, LatLon::new(olat, olon)), nearest_usable(world, LatLon::new(dlat, dlon)))
-        else {
+        let (Some(home), Some(dest)) = (
+            nearest_junction(world, LatLon::new(olat, olon)),
+            nearest_junction(world, LatLon::new(dlat, dlon)),
+        ) else {
             return Err(bad(line, "origin_lat", "no road junction near this trip".into()));
         };
         let expected = trips * scale;

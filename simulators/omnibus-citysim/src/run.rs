@@ -104,7 +104,7 @@ pub fn cordon_links(world: &World, policy: &Policy) -> Vec<bool> {
 
 /// Hourly parking price near each district's centre: the nearest facility
 /// within 600 m (its price from the platform), else free street parking.
-fn parking_by_district(world: &World, prices: &DayPrices, policy: &Policy) -> Vec<Cents> {
+pub(crate) fn parking_by_district(world: &World, prices: &DayPrices, policy: &Policy) -> Vec<Cents> {
     world
         .districts
         .iter()
@@ -264,18 +264,8 @@ pub async fn run_policy<F: PriceFeed>(
                 drivers.push(p as u32);
             }
         }
-        let mut observer = DayObserver::new(
-            inputs,
-            policy,
-            &prices.table,
-            &counted,
-            &charged,
-            &drivers,
-            &people,
-            &plans,
-            seed,
-            bins,
-        );
+        let mut observer =
+            DayObserver::new(inputs, policy, &prices.table, &counted, &charged, &drivers, seed, bins);
         let config =
             MesoConfig { end_ms: Some(sc.end.0 - sc.start.0 + 3 * 3_600_000), ..MesoConfig::default() };
         let outcome = omnibus_meso::simulate(&world.network, &meso_plans, &config, &mut observer)?;
@@ -295,7 +285,7 @@ pub async fn run_policy<F: PriceFeed>(
             let den: f64 = prev.iter().map(|a| f64::from(*a)).sum();
             num / den.max(1.0)
         });
-        let totals: DayTotals = observer.totals(inputs, &outcome);
+        let totals: DayTotals = observer.totals(&outcome);
         iterations.push(Iteration {
             k,
             relative_gap: if stats.gap_den > 0.0 { stats.gap_num / stats.gap_den } else { f64::NAN },

@@ -146,13 +146,6 @@ pub fn journey_planner(world: &World, bundled: bool) -> JourneyPlanner {
     JourneyPlanner::new(car, transit)
 }
 
-/// Car costs of one time bin for one value of time: the customized metric.
-#[derive(Debug)]
-pub struct CarBin {
-    /// Generalized cost in ms of time per arc.
-    pub metric: Metric,
-}
-
 /// Weights in ms of generalized cost: travel time plus money at `vot` (cents/h).
 pub fn weights(time_ms: &[u32], money: &[i64], vot: i64, out: &mut Vec<u32>) {
     out.clear();

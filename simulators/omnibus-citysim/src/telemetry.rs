@@ -30,7 +30,7 @@ pub const PARKING_CATCHMENT_M: f64 = 400.0;
 pub fn co2_g_per_km(kmh: f64) -> f64 {
     let v = kmh.clamp(5.0, 130.0);
     let shape = |v: f64| 0.6 + 13.0 / v + v * v / 12_000.0;
-    168.0 * shape(v) / shape(50.0)
+    omnibus_planner::co2::CAR_G_PER_KM * shape(v) / shape(50.0)
 }
 
 /// Grams of NOx per vehicle-km at `kmh` (same shape, steeper at high speed),
@@ -103,8 +103,6 @@ impl DayObserver {
         cordon: &[bool],
         charged: &[bool],
         drivers: &[u32],
-        _people: &[Person],
-        _plans: &[Option<Plan>],
         seed: u64,
         bins: usize,
     ) -> DayObserver {
@@ -190,7 +188,7 @@ impl DayObserver {
     }
 
     /// Totals of the day for the convergence table.
-    pub fn totals(&self, _inputs: &Inputs<'_>, outcome: &MesoOutcome) -> crate::kpi::DayTotals {
+    pub fn totals(&self, outcome: &MesoOutcome) -> crate::kpi::DayTotals {
         let times: Vec<i64> = outcome
             .arrived_ms
             .iter()

@@ -22,7 +22,8 @@ pub struct District {
     pub name: String,
     /// Mean position of its junctions.
     pub centre: LatLon,
-    /// Junctions of the main road network inside it, ascending.
+    /// Its road junctions, ascending (the imported network is strongly
+    /// connected, so every one reaches every other).
     pub nodes: Vec<NodeId>,
     /// Distance of its centre from the city centre, m.
     pub from_centre_m: f64,
@@ -37,8 +38,6 @@ pub struct World {
     pub network: Network,
     /// Junctions given a fixed-time signal.
     pub signals: usize,
-    /// Nodes of the largest strongly connected part (others get no trips).
-    pub usable: Vec<bool>,
     /// The car hierarchy over the segments (arc `i` is segment `i`).
     pub cch: Cch,
     /// Districts, in name order.
@@ -78,12 +77,11 @@ impl World {
             .collect();
         let mut network = Network::new(net.nodes().len(), links)?;
         let signals = add_signals(&city, &mut network)?;
-        let usable = strongly_connected(&city);
         let coords: Vec<(f64, f64)> = net.nodes().iter().map(|n| (n.pos.lon, n.pos.lat)).collect();
         let arcs: Vec<(u32, u32)> = net.segments().iter().map(|s| (s.from.0, s.to.0)).collect();
         let cch = Cch::new(net.nodes().len(), &arcs, &coords);
-        let centre = densest_square_km(&city, &usable);
-        let (districts, district_of) = districts(&city, &usable, district_size_m, centre);
+        let centre = densest_square_km(&city);
+        let (districts, district_of) = districts(&city, district_size_m, centre);
         if districts.len() < 2 {
             return Err(CitySimError::Demand(format!(
                 "the city has {} district(s) of {district_size_m} m with roads; need at least 2 (make city.district_size_m smaller)",
@@ -97,7 +95,7 @@ impl World {
             districts = districts.len(),
             "City ready to simulate."
         );
-        Ok(World { city, network, signals, usable, cch, districts, district_of, centre })
+        Ok(World { city, network, signals, cch, districts, district_of, centre })
     }
 
     /// The link of a segment.
@@ -161,64 +159,10 @@ fn add_signals(city: &City, network: &mut Network) -> Result<usize, CitySimError
     Ok(count)
 }
 
-/// Nodes of the largest strongly connected part of the road network.
-fn strongly_connected(city: &City) -> Vec<bool> {
-    let net = &city.network;
-    let n = net.nodes().len();
-    let mut fwd: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let mut bwd: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for s in net.segments() {
-        fwd[s.from.index()].push(s.to.0);
-        bwd[s.to.index()].push(s.from.0);
-    }
-    let reach = |adj: &Vec<Vec<u32>>, start: usize| {
-        let mut seen = vec![false; n];
-        let mut stack = vec![start];
-        seen[start] = true;
-        while let Some(v) = stack.pop() {
-            for &w in &adj[v] {
-                if !seen[w as usize] {
-                    seen[w as usize] = true;
-                    stack.push(w as usize);
-                }
-            }
-        }
-        seen
-    };
-    // Try a few well-connected seeds; keep the biggest component found.
-    let mut best = vec![false; n];
-    let mut best_size = 0;
-    let mut tried = vec![false; n];
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&v| std::cmp::Reverse(fwd[v].len() + bwd[v].len()));
-    for &seed in order.iter().take(64) {
-        if tried[seed] {
-            continue;
-        }
-        let (f, b) = (reach(&fwd, seed), reach(&bwd, seed));
-        let comp: Vec<bool> = f.iter().zip(&b).map(|(x, y)| *x && *y).collect();
-        let size = comp.iter().filter(|x| **x).count();
-        for (t, c) in tried.iter_mut().zip(&comp) {
-            *t |= *c;
-        }
-        if size > best_size {
-            best_size = size;
-            best = comp;
-        }
-        if best_size * 2 > n {
-            break;
-        }
-    }
-    best
-}
-
-fn densest_square_km(city: &City, usable: &[bool]) -> LatLon {
+fn densest_square_km(city: &City) -> LatLon {
     let proj = city.network.projection();
     let mut cells: BTreeMap<(i64, i64), (usize, f64, f64)> = BTreeMap::new();
-    for (i, node) in city.network.nodes().iter().enumerate() {
-        if !usable[i] {
-            continue;
-        }
+    for node in city.network.nodes() {
         let [x, y] = proj.project(node.pos);
         let e = cells.entry(((x / 1_000.0).floor() as i64, (y / 1_000.0).floor() as i64)).or_default();
         e.0 += 1;
@@ -229,21 +173,16 @@ fn densest_square_km(city: &City, usable: &[bool]) -> LatLon {
     proj.unproject([best.1 / best.0 as f64, best.2 / best.0 as f64])
 }
 
-fn districts(city: &City, usable: &[bool], size: f64, centre: LatLon) -> (Vec<District>, Vec<u32>) {
+fn districts(city: &City, size: f64, centre: LatLon) -> (Vec<District>, Vec<u32>) {
     let proj = city.network.projection();
     let nodes = city.network.nodes();
     let xy: Vec<[f64; 2]> = nodes.iter().map(|n| proj.project(n.pos)).collect();
-    let (min_x, min_y) = xy
-        .iter()
-        .zip(usable)
-        .filter(|(_, u)| **u)
-        .fold((f64::INFINITY, f64::INFINITY), |(a, b), (p, _)| (a.min(p[0]), b.min(p[1])));
+    let (min_x, min_y) =
+        xy.iter().fold((f64::INFINITY, f64::INFINITY), |(a, b), p| (a.min(p[0]), b.min(p[1])));
     let mut cells: BTreeMap<(i64, i64), Vec<NodeId>> = BTreeMap::new();
     for (i, p) in xy.iter().enumerate() {
-        if usable[i] {
-            let key = (((p[0] - min_x) / size).floor() as i64, ((p[1] - min_y) / size).floor() as i64);
-            cells.entry(key).or_default().push(NodeId(i as u32));
-        }
+        let key = (((p[0] - min_x) / size).floor() as i64, ((p[1] - min_y) / size).floor() as i64);
+        cells.entry(key).or_default().push(NodeId(i as u32));
     }
     let mut district_of = vec![u32::MAX; nodes.len()];
     let mut out = Vec::new();
