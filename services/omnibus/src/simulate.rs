@@ -110,6 +110,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
             TelemetryMode::Offline => "in-process to the same ingest service and stream job (offline)",
         }
     )?;
+    for note in &prepared.skims.notes {
+        writeln!(out, "  note        {note}")?;
+    }
     let iterations = u64::from(*sc.choice.iterations.get_ref());
     let bar = ProgressBar::new(u64::from(*sc.seeds.get_ref()) * 2 * iterations);
     bar.set_style(

@@ -121,13 +121,24 @@ pub fn prepare(scenario: &Resolved, progress: &(dyn Fn(Preparing) + Sync)) -> Re
         }
     }
     let pairs: Vec<(u32, u32)> = pairs.into_iter().collect();
-    let planner = skims::journey_planner(&world, bundled);
+    let (planner, transit) = skims::journey_planner(&world, bundled);
     let total = pairs.len() as u64;
     let vot = scenario.scenario.choice.value_of_time_cents_per_hour.get_ref()[1];
     let depart = scenario.work_start.plus_ms(-30 * 60_000);
-    let skims = skims::active_skims(&world, &planner, &pairs, depart, size, vot, &|done| {
+    let window = match &transit {
+        Some(network) => {
+            let per_hour = skims::departures_per_hour(network, scenario.yyyymmdd);
+            skims::transit_window(&per_hour, scenario.midnight, depart)
+        }
+        None => skims::TransitWindow { start: depart, note: None },
+    };
+    if let Some(note) = &window.note {
+        tracing::warn!(note, "Transit levels of service are taken outside the morning.");
+    }
+    let mut skims = skims::active_skims(&world, &planner, &pairs, depart, window.start, size, vot, &|done| {
         progress(Preparing::Skims { done, total })
     });
+    skims.notes.extend(window.note);
     let with = |m: scenario::TravelMode| skims.pairs.values().filter(|l| l[m.index()].is_some()).count();
     tracing::info!(
         pairs = total,
@@ -186,7 +197,8 @@ pub fn write_outputs(
         move |source| CitySimError::Output { path, source }
     };
     kpi::write_csv(&dir, pairs, scenario.local_minute(scenario.start)).map_err(io(&dir))?;
-    let html = omnibus_report::render_html(&report::build(&prepared.world, scenario, pairs));
+    let html =
+        omnibus_report::render_html(&report::build(&prepared.world, scenario, pairs, &prepared.skims.notes));
     let path = dir.join("report.html");
     std::fs::write(&path, html).map_err(io(&path))?;
     Ok(dir)

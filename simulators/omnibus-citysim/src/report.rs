@@ -87,7 +87,7 @@ pub fn describe(policy: &Policy) -> String {
 }
 
 /// Builds the report.
-pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
+pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair], notes: &[String]) -> Report {
     let sc = &scenario.scenario;
     let seeds: Vec<String> = pairs.iter().map(|p| p.policy.seed.to_string()).collect();
     let currency = pairs.first().map_or(String::new(), |p| p.policy.currency.clone());
@@ -501,7 +501,7 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair]) -> Report {
                 header: ["seed", "run", "records accepted", "records rejected", "vehicles moved past gridlock", "people without an option"].map(String::from).to_vec(),
                 rows: tel,
             }),
-            Block::Paragraph("Traffic: mesoscopic link queues (free-flow time, flow capacity, storage with spillback, fixed-time two-phase signals where major roads cross). Choice: multinomial logit over car at each departure shift (time × value of time by income group, tolls, cordon charge, parking, Vickrey early/late penalties) and the journey planner's transit, bike, bike-share and walk itineraries. Emissions: speed-dependent factors per vehicle-km normalised to the DESNZ 2023 average car; transit per passenger-km as the planner reports it.".into()),
+            Block::Paragraph(format!("Traffic: mesoscopic link queues (free-flow time, flow capacity, storage with spillback, fixed-time two-phase signals where major roads cross). Choice: multinomial logit over car at each departure shift (time × value of time by income group, tolls, cordon charge, parking, Vickrey early/late penalties) and the journey planner's transit, bike, bike-share and walk itineraries. Emissions: speed-dependent factors per vehicle-km normalised to the DESNZ 2023 average car; transit per passenger-km as the planner reports it. Transit levels of service average four departures a quarter of an hour apart, so they include the usual wait. {}", notes.join(" "))),
         ],
     });
     Report {
