@@ -5,7 +5,7 @@
 use crate::Platform;
 use crate::config::{Config, ServerConfig, Service};
 use omnibus_citysim::CitySimError;
-use omnibus_citysim::feed::{BATCH, DayPrices, PriceFeed, PriceTable, count, ingest_config, newest};
+use omnibus_citysim::feed::{DayPrices, PriceFeed, PriceTable, batches, count, ingest_config, newest};
 use omnibus_core::clock::ManualClock;
 use omnibus_core::policy::Policy;
 use omnibus_core::{Cents, City, EventTime, SegmentId};
@@ -81,10 +81,7 @@ impl PriceFeed for GrpcFeed {
         let floor = policy.rule.floor();
         let mut out =
             DayPrices { table: PriceTable { floor, ..PriceTable::default() }, ..DayPrices::default() };
-        let mut records = records;
-        while !records.is_empty() {
-            let rest = records.split_off(records.len().min(BATCH));
-            let batch = std::mem::replace(&mut records, rest);
+        for batch in batches(records) {
             clock.set(newest(&batch));
             let ack = ingest
                 .ingest_batch(TelemetryBatch { records: batch })

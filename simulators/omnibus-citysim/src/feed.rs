@@ -88,6 +88,15 @@ pub trait PriceFeed {
     ) -> impl std::future::Future<Output = Result<DayPrices, CitySimError>>;
 }
 
+/// `records` in batches of [`BATCH`], in order, each record moved once.
+pub fn batches(records: Vec<TelemetryRecord>) -> impl Iterator<Item = Vec<TelemetryRecord>> {
+    let mut records = records.into_iter();
+    std::iter::from_fn(move || {
+        let batch: Vec<TelemetryRecord> = records.by_ref().take(BATCH).collect();
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
 /// The newest event time of a batch (the simulated clock while it is sent).
 pub fn newest(records: &[TelemetryRecord]) -> EventTime {
     use omnibus_proto::v1::telemetry_record::Kind;
@@ -171,10 +180,7 @@ impl PriceFeed for OfflineFeed {
             }
         });
         let mut out = DayPrices::default();
-        let mut records = records;
-        while !records.is_empty() {
-            let rest = records.split_off(records.len().min(BATCH));
-            let batch = std::mem::replace(&mut records, rest);
+        for batch in batches(records) {
             clock.set(newest(&batch));
             let ack = ingest
                 .ingest_batch(None, TelemetryBatch { records: batch })
@@ -211,6 +217,20 @@ pub fn count(out: &mut DayPrices, accepted: u32, rejected: &[omnibus_proto::v1::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_keep_every_record_in_order() {
+        let record = |i: u64| TelemetryRecord {
+            kind: Some(omnibus_proto::v1::telemetry_record::Kind::LoopCount(
+                omnibus_proto::v1::LoopDetectorCount { detector_id: i.to_string(), ..Default::default() },
+            )),
+        };
+        let records: Vec<TelemetryRecord> = (0..2 * BATCH as u64 + 7).map(record).collect();
+        let sizes: Vec<usize> = batches(records.clone()).map(|b| b.len()).collect();
+        assert_eq!(sizes, [BATCH, BATCH, 7]);
+        assert_eq!(batches(records.clone()).flatten().collect::<Vec<_>>(), records);
+        assert_eq!(batches(Vec::new()).count(), 0);
+    }
 
     #[test]
     fn a_price_applies_from_the_minute_after_the_one_that_set_it() {
