@@ -285,7 +285,7 @@ pub async fn run_policy<F: PriceFeed>(
             let den: f64 = prev.iter().map(|a| f64::from(*a)).sum();
             num / den.max(1.0)
         });
-        let totals: DayTotals = observer.totals(&outcome);
+        let totals: DayTotals = observer.totals(&outcome, &meso_plans);
         iterations.push(Iteration {
             k,
             relative_gap: if stats.gap_den > 0.0 { stats.gap_num / stats.gap_den } else { f64::NAN },

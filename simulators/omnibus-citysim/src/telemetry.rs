@@ -187,14 +187,14 @@ impl DayObserver {
             .then(|| (self.sum_ms[i] / u64::from(self.cnt[i])).clamp(1, u64::from(u32::MAX)) as u32)
     }
 
-    /// Totals of the day for the convergence table.
-    pub fn totals(&self, outcome: &MesoOutcome) -> crate::kpi::DayTotals {
-        let times: Vec<i64> = outcome
-            .arrived_ms
-            .iter()
-            .zip(&outcome.inserted_ms)
-            .enumerate()
-            .filter_map(|(i, (a, _))| a.map(|a| a - self.depart_of(outcome, i)))
+    /// Totals of the day for the convergence table. A car trip lasts from
+    /// its planned departure (waiting to enter the road included) to its
+    /// arrival, as in the KPIs.
+    pub fn totals(&self, outcome: &MesoOutcome, plans: &omnibus_meso::Plans) -> crate::kpi::DayTotals {
+        let times: Vec<i64> = plans
+            .trips()
+            .zip(&outcome.arrived_ms)
+            .filter_map(|(trip, a)| a.map(|a| a - plans.depart_ms(trip)))
             .collect();
         crate::kpi::DayTotals {
             vehicle_hours: outcome.vehicle_seconds / 3_600.0,
@@ -204,10 +204,6 @@ impl DayObserver {
                 times.iter().sum::<i64>() as f64 / times.len() as f64 / 60_000.0
             },
         }
-    }
-
-    fn depart_of(&self, outcome: &MesoOutcome, trip: usize) -> i64 {
-        outcome.inserted_ms[trip].unwrap_or(0)
     }
 
     /// The day's telemetry in time order: probes, loop counts, parking and
