@@ -203,21 +203,7 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair], notes: &[String
     let (mc, _, _) = spread(&car_co2);
     let (mk, _, _) = spread(&vkm);
     let (mx, _, _) = spread(&crossings);
-    let tradeoff = if mc > 0.0 {
-        format!(
-            "Trade-off: the policy raises car CO2 network-wide by {} while crossings change by {}: drivers detour around the charged area (vehicle-km {}), and the longer routes emit more than the avoided centre traffic saved.",
-            pct(mc),
-            pct(mx),
-            pct(mk)
-        )
-    } else {
-        format!(
-            "No emissions trade-off in this scenario: car CO2 changes by {} network-wide (vehicle-km {}), as crossings change by {}.",
-            pct(mc),
-            pct(mk),
-            pct(mx)
-        )
-    };
+    let tradeoff = tradeoff(mc, mk, mx);
     blocks.push(Block::Paragraph(tradeoff));
     sections.push(Section { heading: "Cordon and emissions".into(), blocks });
 
@@ -513,5 +499,40 @@ pub fn build(world: &World, scenario: &Resolved, pairs: &[Pair], notes: &[String
             seeds.join(", ")
         ),
         sections,
+    }
+}
+
+/// The sentence on emissions against crossings, from the mean relative changes
+/// of car CO2, vehicle-km and cordon crossings: a trade-off whenever car
+/// CO2 rises.
+pub fn tradeoff(car_co2: f64, vehicle_km: f64, crossings: f64) -> String {
+    if car_co2 > 0.0 {
+        format!(
+            "Trade-off: the policy raises car CO2 network-wide by {} while crossings change by {}: drivers detour around the charged area (vehicle-km {}), and the longer routes emit more than the avoided centre traffic saved.",
+            pct(car_co2),
+            pct(crossings),
+            pct(vehicle_km)
+        )
+    } else {
+        format!(
+            "No emissions trade-off in this scenario: car CO2 changes by {} network-wide (vehicle-km {}), as crossings change by {}.",
+            pct(car_co2),
+            pct(vehicle_km),
+            pct(crossings)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rising_car_emissions_are_reported_as_a_trade_off() {
+        let up = tradeoff(0.018, 0.016, -0.417);
+        assert!(up.starts_with("Trade-off: the policy raises car CO2 network-wide by +1.8 %"), "{up}");
+        assert!(up.contains("crossings change by -41.7 %") && up.contains("vehicle-km +1.6 %"), "{up}");
+        let down = tradeoff(-0.052, -0.053, -0.52);
+        assert!(down.starts_with("No emissions trade-off"), "{down}");
     }
 }
