@@ -610,6 +610,21 @@ fn key_at(text: &str, at: usize) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_bundled_scenario_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let mut loaded = 0;
+        for entry in std::fs::read_dir(&dir).expect("scenarios/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let resolved = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(*resolved.scenario.seeds.get_ref(), 5, "{}", path.display());
+                loaded += 1;
+            }
+        }
+        assert!(loaded >= 2, "{loaded} scenarios");
+    }
+
     fn parse(text: &str) -> Result<Resolved, ScenarioError> {
         Scenario::parse(text, "s.toml", Path::new("/tmp"))
     }
