@@ -286,14 +286,7 @@ pub fn rfc3339(s: &str) -> Option<EventTime> {
         }
         _ => return None,
     };
-    // Days from the civil date (proleptic Gregorian), after Howard Hinnant's formula.
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::units::days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_s;
     Some(EventTime(secs * 1_000 + ms))
 }

@@ -17,6 +17,7 @@ pub mod osm;
 pub mod policy;
 pub mod registry;
 pub mod routing;
+pub mod seed;
 pub mod shared_data;
 pub mod streets;
 pub mod units;

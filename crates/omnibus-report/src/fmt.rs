@@ -57,7 +57,7 @@ pub(crate) fn floor_log10(v: f64) -> i32 {
 
 /// Groups the digits of an unsigned integer written in decimal: `7480225`
 /// becomes `7,480,225`.
-pub(crate) fn group(digits: &str) -> String {
+pub fn group(digits: &str) -> String {
     let n = digits.len();
     let mut out = String::with_capacity(n + n / 3);
     for (i, c) in digits.chars().enumerate() {

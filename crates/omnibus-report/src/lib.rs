@@ -51,6 +51,8 @@ mod line;
 mod map;
 mod svg;
 
+pub use fmt::group as group_digits;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 

@@ -6,6 +6,7 @@
 //! feed imports.
 
 use omnibus_core::LatLon;
+use omnibus_core::units::{civil_from_days, days_from_civil};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -221,38 +222,19 @@ pub fn parse_date(s: &str) -> Option<u32> {
     (s.trim().len() == 8 && (1..=12).contains(&m) && (1..=31).contains(&day)).then_some(d)
 }
 
-/// Day of the week of `YYYYMMDD`, 0 = Monday.
+/// Day of the week of `YYYYMMDD`, 0 = Monday (1970-01-01 was a Thursday).
 pub fn weekday(date: u32) -> usize {
-    days_from_civil(date).rem_euclid(7) as usize
-}
-
-/// Days since 1970-01-01 (a Thursday) shifted so that 0 is a Monday.
-fn days_from_civil(date: u32) -> i64 {
-    let (y, m, d) = (i64::from(date / 10_000), i64::from(date / 100 % 100), i64::from(date % 100));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468 + 3
+    (day_number(date) + 3).rem_euclid(7) as usize
 }
 
 /// Days from 1 January 1970 to `date` (`YYYYMMDD`).
 pub fn day_number(date: u32) -> i64 {
-    days_from_civil(date) - 3
+    days_from_civil(i64::from(date / 10_000), i64::from(date / 100 % 100), i64::from(date % 100))
 }
 
 /// The date `days` after `date`.
 pub fn add_days(date: u32, days: i64) -> u32 {
-    let z = days_from_civil(date) - 3 + days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days(day_number(date) + days);
     (y * 10_000 + m * 100 + d) as u32
 }
 

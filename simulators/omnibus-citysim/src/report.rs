@@ -42,14 +42,7 @@ fn num(x: f64) -> String {
     if !x.is_finite() {
         "–".into()
     } else if x.abs() >= 100.0 {
-        let s = format!("{:.0}", x.abs());
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
+        let out = omnibus_report::group_digits(&format!("{:.0}", x.abs()));
         if x < 0.0 { format!("-{out}") } else { out }
     } else {
         format!("{x:.2}")

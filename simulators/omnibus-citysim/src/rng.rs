@@ -3,6 +3,7 @@
 //! so that a run is reproducible bit for bit and subsystems do not disturb
 //! each other.
 
+pub use omnibus_core::seed::mix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -22,15 +23,6 @@ pub fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(stream as u64);
     r
-}
-
-/// SplitMix64 of a seed and a number: a fixed, well-mixed hash.
-pub fn mix(seed: u64, n: u64) -> u64 {
-    let mut z = seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// A uniform number in [0, 1) for person `person`'s draw `draw` in

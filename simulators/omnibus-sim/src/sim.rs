@@ -7,6 +7,7 @@ use crate::demand::{self, Trip};
 use crate::sensors::Sensors;
 use crate::traffic::{self, Segments, Vehicle, VehicleState};
 use omnibus_core::routing::Dijkstra;
+use omnibus_core::seed::mix;
 use omnibus_core::{City, EventTime, LatLon, Meters, MetersPerSecond, NodeId, SegmentId};
 use omnibus_proto::v1::telemetry_record::Kind;
 use omnibus_proto::v1::{TelemetryRecord, VehicleProbe};
@@ -82,15 +83,6 @@ fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
     rng
-}
-
-/// SplitMix64: a fixed, well-mixed hash of a seed and a number.
-fn mix(seed: u64, n: u64) -> u64 {
-    let mut z = seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Whether a period of `period` ms, shifted by `phase`, ends in `(prev, now]`.
@@ -351,7 +343,5 @@ mod tests {
         assert_eq!(a, rng(1, STREAM_DEMAND).random::<u64>());
         assert_ne!(a, rng(1, STREAM_BIKES).random::<u64>());
         assert_ne!(a, rng(2, STREAM_DEMAND).random::<u64>());
-        assert_eq!(mix(3, 4), mix(3, 4));
-        assert_ne!(mix(3, 4), mix(3, 5));
     }
 }
