@@ -190,7 +190,8 @@ pub struct ChoiceTable {
     pub iterations: Spanned<u32>,
     /// Modes offered.
     pub modes: Spanned<Vec<TravelMode>>,
-    /// Choose the mode (false: keep the first plan's mode; routes still adapt).
+    /// Choose the mode (false: people with a car drive and the others choose
+    /// among the other modes; routes and departure times still adapt).
     pub mode_choice: bool,
     /// Choose the departure time among these shifts of the preferred one, minutes.
     pub departure_shifts_minutes: Spanned<Vec<i32>>,

@@ -96,7 +96,7 @@ pub fn busy_hours(per_hour: &[u64; 30]) -> String {
 /// timetable runs there at least half of its busiest hour's service,
 /// otherwise the busiest hour (with a note saying so). A sample timetable
 /// that covers only part of the day (the bundled bus feed runs mostly
-/// 12:00–16:00) would otherwise cost every morning trip hours of waiting.
+/// 13:00–16:00) would otherwise cost every morning trip hours of waiting.
 pub fn transit_window(per_hour: &[u64; 30], midnight: EventTime, wanted: EventTime) -> TransitWindow {
     let wanted_s = (wanted.0 - midnight.0).div_euclid(1_000);
     let hour = (wanted_s.div_euclid(3_600)).clamp(0, 29) as usize;
