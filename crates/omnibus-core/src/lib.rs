@@ -10,6 +10,7 @@ pub mod cordon;
 pub mod express;
 pub mod gbfs;
 pub mod geo_util;
+pub mod golden;
 pub mod live;
 pub mod matcher;
 pub mod network;

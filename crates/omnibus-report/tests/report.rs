@@ -725,25 +725,7 @@ fn small_maps_draw_unchanged_links_thin_and_grey() {
 #[test]
 fn golden_example() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/example.html");
-    let got = render_html(&example());
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
-    if got != want {
-        let line = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "the report differs from {} at line {}:\n  got:  {}\n  want: {}\n\
-             (UPDATE_GOLDEN=1 regenerates it after a deliberate change)",
-            path.display(),
-            line + 1,
-            got.lines().nth(line).unwrap_or(""),
-            want.lines().nth(line).unwrap_or("")
-        );
-    }
+    omnibus_core::golden::check(&path, &render_html(&example()), "the report");
 }
 
 fn any_number() -> impl Strategy<Value = f64> {

@@ -172,21 +172,5 @@ fn golden_text() -> String {
 #[test]
 fn golden_journeys() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/porto_alegre_journeys.txt");
-    let got = golden_text();
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
-    if got != want {
-        let line = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "journeys differ from {} at line {}:\n  got:  {}\n  want: {}\n(UPDATE_GOLDEN=1 regenerates it after a deliberate change)",
-            path.display(),
-            line + 1,
-            got.lines().nth(line).unwrap_or(""),
-            want.lines().nth(line).unwrap_or("")
-        );
-    }
+    omnibus_core::golden::check(&path, &golden_text(), "journeys");
 }

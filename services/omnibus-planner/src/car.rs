@@ -369,6 +369,21 @@ mod tests {
         });
     }
 
+    /// Makes the route via junction 1 slow (5 m/s) and the route via 3 free
+    /// flowing but tolled (100 cents a segment); returns its segments
+    /// `[0→1, 1→2, 0→3, 3→2]`.
+    fn slow_via_1_tolled_via_3(city: &City, live: &LiveCity) -> [SegmentId; 4] {
+        let (a, b) = (seg_between(city, 0, 1), seg_between(city, 1, 2));
+        let (c, d) = (seg_between(city, 0, 3), seg_between(city, 3, 2));
+        for s in [a, b] {
+            set(live, s, Some(5.0), 0);
+        }
+        for s in [c, d] {
+            set(live, s, None, 100);
+        }
+        [a, b, c, d]
+    }
+
     fn seg_between(city: &City, from: u32, to: u32) -> SegmentId {
         city.network.segments().iter().find(|s| s.from == NodeId(from) && s.to == NodeId(to)).unwrap().id
     }
@@ -419,15 +434,7 @@ mod tests {
         let city = square();
         let live = live();
         let planner = CarPlanner::new(city.clone(), live.clone());
-        // Make the route via 1 slow and the route via 3 slower but tolled.
-        let (a, b) = (seg_between(&city, 0, 1), seg_between(&city, 1, 2));
-        let (c, d) = (seg_between(&city, 0, 3), seg_between(&city, 3, 2));
-        for s in [a, b] {
-            set(&live, s, Some(5.0), 0);
-        }
-        for s in [c, d] {
-            set(&live, s, None, 100);
-        }
+        let [a, b, c, d] = slow_via_1_tolled_via_3(&city, &live);
         // At 2,000 cents an hour, 200 cents is worth 360 s: more than the delay
         // (about 2 * 1100 m * (1/5 - 1/10) = 220 s), so the slow free route wins.
         let it = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
@@ -538,18 +545,11 @@ mod tests {
         let live = live();
         let planner = CarPlanner::new(city.clone(), live.clone()).with_hierarchy_now();
         assert!(planner.uses_hierarchy());
-        let (a, b) = (seg_between(&city, 0, 1), seg_between(&city, 1, 2));
-        let (c, d) = (seg_between(&city, 0, 3), seg_between(&city, 3, 2));
         // Free network first, then the same changes as the Dijkstra test: each
         // live write must be seen by the next query.
         let free = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
         assert_eq!(free.segments.len(), 2);
-        for s in [a, b] {
-            set(&live, s, Some(5.0), 0);
-        }
-        for s in [c, d] {
-            set(&live, s, None, 100);
-        }
+        let [a, b, c, d] = slow_via_1_tolled_via_3(&city, &live);
         let it = planner.plan_car(SW, NE, EventTime(0), 0).unwrap();
         assert_eq!(it.segments, vec![a, b]);
         let it = planner.plan_car(SW, NE, EventTime(0), 20_000).unwrap();
