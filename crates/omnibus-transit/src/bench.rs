@@ -62,6 +62,16 @@ impl QueryArgs {
         }
         Ok(parsed)
     }
+
+    /// For a benchmark that takes nothing beyond these options: `None` when
+    /// help was asked for, an error naming an argument it does not take.
+    pub fn without_rest(self) -> Result<Option<QueryArgs>, String> {
+        match (self.help, self.rest.first()) {
+            (true, _) => Ok(None),
+            (false, Some(a)) => Err(format!("unexpected argument {a:?}")),
+            (false, None) => Ok(Some(self)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +80,16 @@ mod tests {
 
     fn args(a: &[&str]) -> Result<QueryArgs, String> {
         QueryArgs::parse(a.iter().map(|s| s.to_string()), 10, 1, "x.json")
+    }
+
+    #[test]
+    fn a_benchmark_without_positional_arguments_refuses_them() {
+        assert_eq!(args(&["--seed", "3"]).unwrap().without_rest().unwrap().map(|a| a.seed), Some(3));
+        assert_eq!(args(&["--help", "x"]).unwrap().without_rest(), Ok(None));
+        assert_eq!(
+            args(&["feed.zip"]).unwrap().without_rest(),
+            Err("unexpected argument \"feed.zip\"".into())
+        );
     }
 
     #[test]

@@ -44,16 +44,16 @@ fn stats(ms: &mut [f64]) -> (f64, f64, f64) {
 
 fn main() -> std::io::Result<()> {
     const USAGE: &str = "usage: car-bench [--queries N] [--seed S] [--out FILE]";
-    let args = QueryArgs::parse(std::env::args().skip(1), 1_000, 42, "target/car-bench.json")
-        .map_err(std::io::Error::other)?;
-    if args.help || !args.rest.is_empty() {
+    let parsed = QueryArgs::parse(std::env::args().skip(1), 1_000, 42, "target/car-bench.json")
+        .and_then(QueryArgs::without_rest)
+        .map_err(|e| {
+            eprintln!("{USAGE}");
+            std::io::Error::other(e)
+        })?;
+    let Some(args) = parsed else {
         eprintln!("{USAGE}");
-        return if args.help {
-            Ok(())
-        } else {
-            Err(std::io::Error::other(format!("unexpected {:?}", args.rest)))
-        };
-    }
+        return Ok(());
+    };
     let (queries, seed, out) = (args.queries, args.seed, args.out);
     let city = Arc::new(City::porto_alegre());
     let live = LiveCity::new(PolicyStore::new(Policy::default(), "bench").expect("default policy"));

@@ -25,16 +25,16 @@ const MIDNIGHT_MS: i64 = 1_557_198_000_000;
 
 fn main() -> std::io::Result<()> {
     const USAGE: &str = "usage: journey-bench [--queries N] [--seed S] [--out FILE]";
-    let args = QueryArgs::parse(std::env::args().skip(1), 1_000, 42, "target/journey-bench.json")
-        .map_err(std::io::Error::other)?;
-    if args.help || !args.rest.is_empty() {
+    let parsed = QueryArgs::parse(std::env::args().skip(1), 1_000, 42, "target/journey-bench.json")
+        .and_then(QueryArgs::without_rest)
+        .map_err(|e| {
+            eprintln!("{USAGE}");
+            std::io::Error::other(e)
+        })?;
+    let Some(args) = parsed else {
         eprintln!("{USAGE}");
-        return if args.help {
-            Ok(())
-        } else {
-            Err(std::io::Error::other(format!("unexpected {:?}", args.rest)))
-        };
-    }
+        return Ok(());
+    };
     let (queries, seed, out) = (args.queries, args.seed, args.out);
     let t = Instant::now();
     let city = Arc::new(City::porto_alegre());
